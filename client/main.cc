@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "client/command.h"
+#include "client/rubric_command.h"
 #include "client/score_command.h"
 
 namespace {
@@ -17,6 +18,8 @@ struct Subcommand {
 
 // Every subcommand, in the order `rqs --help` lists them.
 const Subcommand kSubcommands[] = {
+    {"rubric", "print an instrument's criteria, levels and option ids",
+     &rqs::client::RunRubricCommand},
     {"score", "score one study's answers offline and print its score report (JSON)",
      &rqs::client::RunScoreCommand},
 };

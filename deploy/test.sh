@@ -7,6 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+bash deploy/install-deps.sh
 jobs=${RQS_JOBS:-$(nproc)}
 builds=${RQS_TEST_BUILDS:-"release asan"}
 
