@@ -9,3 +9,10 @@ endif()
 if(RQS_BUILD_BENCHMARKS)
   find_package(benchmark REQUIRED CONFIG)
 endif()
+# libpqxx 6.4 (Debian 12) ships a pkg-config file but no CMake package.
+# IMPORTED_TARGET marks its include directories SYSTEM, so its headers are
+# exempt from the project's -Werror warnings.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+# libcrypto for SHA-256 of API tokens; libssl-dev comes with libpq-dev.
+find_package(OpenSSL REQUIRED)

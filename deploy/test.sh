@@ -11,6 +11,13 @@ bash deploy/install-deps.sh
 jobs=${RQS_JOBS:-$(nproc)}
 builds=${RQS_TEST_BUILDS:-"release asan"}
 
+# A throwaway PostgreSQL cluster for the `pg`-labelled tests; each test creates
+# and drops its own database in it.
+pg_dir=$(mktemp -d /tmp/rqs-pg.XXXXXX)
+trap 'deploy/pg.sh stop "$pg_dir" || true; rm -rf "$pg_dir"' EXIT
+RQS_TEST_DATABASE_URL=$(deploy/pg.sh start "$pg_dir")
+export RQS_TEST_DATABASE_URL
+
 configure_and_test() {
   local name=$1; shift
   local dir="build-test-$name"

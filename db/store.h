@@ -1,0 +1,415 @@
+// Storage layer of the rqs server: every read and write of PostgreSQL.
+//
+// A Store owns a pool of libpq connections and exposes plain structs in and
+// out. Nothing above db/ sees SQL, libpqxx or its exceptions: every failure is
+// an absl::Status with one of these codes:
+//
+//   NOT_FOUND            the entity (or a row it refers to) does not exist.
+//   ALREADY_EXISTS       a uniqueness rule was violated (user name, token hash,
+//                        membership, assignment, study external id, ...).
+//   INVALID_ARGUMENT     a value breaks a rule of the schema (empty name, RRL out
+//                        of range, malformed hash, ...).
+//   FAILED_PRECONDITION  the request conflicts with stored state (assessment
+//                        already submitted, user is not a rater of the review,
+//                        database schema newer than this server, ...).
+//   UNAUTHENTICATED      only from LookupApiToken: unknown, revoked or expired.
+//   ABORTED              a concurrent transaction won (serialization failure or
+//                        deadlock); retrying the call is safe.
+//   UNAVAILABLE          the database cannot be reached, a connection broke, or
+//                        no pooled connection freed up in time. Retrying later
+//                        is safe; the pool reconnects by itself once the
+//                        database is back.
+//   INTERNAL             anything unexpected (a bug).
+//
+// Every write runs in one transaction and returns only after it committed.
+// Every write takes the id of the acting user (`actor_id`, 0 for the system
+// itself, e.g. bootstrap) which the database records, with the row before and
+// after, in the append-only audit log.
+//
+// Authorization is the caller's job; the queries it needs (LookupApiToken,
+// GetReviewRole, IsAssigned) are here. A Store is thread-safe.
+//
+// Example:
+//
+//   rqs::db::StoreOptions options;
+//   options.conninfo = url;
+//   options.pool_size = 8;
+//   RQS_ASSIGN_OR_RETURN(std::unique_ptr<rqs::db::Store> store,
+//                        rqs::db::Store::Open(options));
+//   rqs::db::NewUser alice;
+//   alice.name = "alice";
+//   RQS_ASSIGN_OR_RETURN(rqs::db::User user, store->CreateUser(alice, /*actor_id=*/0));
+#ifndef RQS_DB_STORE_H_
+#define RQS_DB_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "scoring/instrument.h"
+
+namespace rqs::db {
+
+namespace internal {
+class ConnectionPool;
+}  // namespace internal
+
+// ---------------------------------------------------------------------------
+// Users and API tokens.
+
+struct User {
+  int64_t id = 0;
+  std::string name;  // Unique login name.
+  bool is_admin = false;
+  absl::Time created_at;
+};
+
+struct NewUser {
+  std::string name;  // Non-empty, at most 200 characters, unique.
+  bool is_admin = false;
+};
+
+// An API token as stored: only the SHA-256 of the secret is kept (see
+// db/token.h). The clear-text secret is shown to the user once, never stored.
+struct ApiToken {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string label;                    // Free text, e.g. "laptop".
+  absl::Time created_at;
+  std::optional<absl::Time> expires_at;  // nullopt: never expires.
+  std::optional<absl::Time> revoked_at;  // nullopt: not revoked.
+};
+
+struct NewApiToken {
+  int64_t user_id = 0;
+  std::string token_hash;  // Lower-case hex SHA-256 of the secret (64 chars).
+  std::string label;
+  std::optional<absl::Time> expires_at;
+};
+
+// The result of authenticating a request by its token.
+struct AuthenticatedUser {
+  User user;
+  int64_t token_id = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Reviews and their members.
+
+enum class ReviewStatus { kOpen, kClosed };
+
+// A user's role within one review.
+enum class ReviewRole { kCoordinator, kRater, kObserver };
+
+struct Review {
+  int64_t id = 0;
+  std::string name;
+  std::string instrument_id;  // "rqs2", "rqs1": see scoring/instrument.h.
+  int target_rrl = 0;         // Target radiomics readiness level, 0..9.
+  ReviewStatus status = ReviewStatus::kOpen;
+  int64_t created_by = 0;     // User id; 0 if created by the system.
+  absl::Time created_at;
+};
+
+struct NewReview {
+  std::string name;  // Non-empty.
+  std::string instrument_id;  // Non-empty; the caller checks it is known.
+  int target_rrl = 0;         // 0..9.
+  // If non-zero, this user becomes the review's first COORDINATOR in the same
+  // transaction.
+  int64_t coordinator_id = 0;
+};
+
+struct ReviewMember {
+  int64_t review_id = 0;
+  int64_t user_id = 0;
+  ReviewRole role = ReviewRole::kObserver;
+  absl::Time added_at;
+};
+
+// ---------------------------------------------------------------------------
+// Studies and rater assignments.
+
+struct Study {
+  int64_t id = 0;
+  int64_t review_id = 0;
+  std::string title;
+  std::string authors;  // Free text, e.g. "Lambin P, Leijenaar RTH".
+  int year = 0;         // Publication year; 0 if unknown.
+  std::string doi;      // May be empty.
+  scoring::StudyType study_type = scoring::StudyType::kHandcrafted;
+  std::string external_id;  // Caller's id (e.g. a PMID); unique per review if non-empty.
+  std::string notes;
+  absl::Time created_at;
+};
+
+struct NewStudy {
+  int64_t review_id = 0;
+  std::string title;  // Non-empty.
+  std::string authors;
+  int year = 0;  // 0 (unknown) or 1800..3000.
+  std::string doi;
+  scoring::StudyType study_type = scoring::StudyType::kHandcrafted;
+  std::string external_id;
+  std::string notes;
+};
+
+// Rater `rater_id` is to score study `study_id`.
+struct Assignment {
+  int64_t review_id = 0;
+  int64_t study_id = 0;
+  int64_t rater_id = 0;
+  absl::Time assigned_at;
+};
+
+// ---------------------------------------------------------------------------
+// Assessments.
+
+enum class AssessmentStatus { kDraft, kSubmitted };
+
+// Where in the paper the rater found the evidence; any part may be empty.
+struct EvidenceLocation {
+  std::string page;     // e.g. "4".
+  std::string section;  // e.g. "Methods, 2.3".
+  std::string quote;    // Verbatim text from the paper.
+};
+
+// The rater's answer to one criterion.
+struct Answer {
+  int criterion = 0;                   // Criterion number, >= 1.
+  std::vector<std::string> option_ids;  // Chosen option(s); see scoring::Option.
+  int points = 0;                      // Points the options award (caller computes).
+  std::string rationale;               // Free text.
+  EvidenceLocation evidence;
+};
+
+// One rater's assessment of one study in one round. There is at most one per
+// (study, rater, round).
+struct Assessment {
+  int64_t id = 0;
+  int64_t review_id = 0;
+  int64_t study_id = 0;
+  int64_t rater_id = 0;
+  int round = 1;  // Delphi round; 1 until rounds exist.
+  AssessmentStatus status = AssessmentStatus::kDraft;
+  std::string instrument_id;
+  std::string instrument_version;  // Rubric version that scored it.
+  std::string server_version;      // rqs server version that stored it.
+  std::string idempotency_key;     // Empty for drafts.
+  std::vector<Answer> answers;     // Ordered by criterion.
+  absl::Time created_at;
+  absl::Time updated_at;
+  std::optional<absl::Time> submitted_at;
+};
+
+// The content of SaveDraft and SubmitAssessment. The review and instrument id
+// are taken from the study's review.
+struct AssessmentInput {
+  int64_t study_id = 0;
+  int64_t rater_id = 0;
+  int round = 1;  // >= 1.
+  std::string instrument_version;  // Non-empty.
+  std::string server_version;      // Non-empty.
+  // At most one answer per criterion. A draft may hold any subset.
+  std::vector<Answer> answers;
+  // SubmitAssessment only: client-chosen, 1..200 characters, unique per rater.
+  std::string idempotency_key;
+};
+
+struct SubmitResult {
+  Assessment assessment;
+  // True if `idempotency_key` had already been used by this rater for this
+  // study and round: `assessment` is the first submission, nothing was stored.
+  bool replayed = false;
+};
+
+// ---------------------------------------------------------------------------
+// Audit log.
+
+// One row change, recorded by the database itself (triggers), so no write can
+// skip it. Token hashes are never copied into the log.
+struct AuditEntry {
+  int64_t id = 0;  // Increases with time.
+  absl::Time at;   // Commit-transaction start time.
+  int64_t actor_id = 0;  // 0: the system.
+  std::string action;     // Store method, e.g. "CreateUser", "SubmitAssessment".
+  std::string operation;  // "INSERT", "UPDATE" or "DELETE".
+  std::string entity;     // Table, e.g. "users", "assessments".
+  std::string entity_id;  // Primary key; "a/b" for composite keys.
+  std::string before_json;  // Row before as JSON; empty for INSERT.
+  std::string after_json;   // Row after as JSON; empty for DELETE.
+};
+
+struct AuditQuery {
+  std::string entity;     // Empty: any.
+  std::string entity_id;  // Empty: any.
+  int64_t after_id = 0;   // Only entries with id > after_id (paging).
+  int limit = 100;        // 1..1000.
+};
+
+// ---------------------------------------------------------------------------
+
+struct StoreOptions {
+  // libpq connection string or URL, e.g. "host=/tmp/pg dbname=rqs" or
+  // "postgresql:///rqs?host=/tmp/pg".
+  std::string conninfo;
+  // Most connections open at once. Connections open lazily, on first need.
+  int pool_size = 4;
+  // How long a call waits for a free pooled connection before UNAVAILABLE.
+  absl::Duration acquire_timeout = absl::Seconds(10);
+  // Apply pending migrations in Open (under an advisory lock). If false, Open
+  // only checks that the schema is exactly the version this binary knows.
+  bool migrate = true;
+};
+
+class Store {
+ public:
+  // Connects, migrates (if options.migrate) and checks the schema version.
+  // Returns INVALID_ARGUMENT for a bad pool size, UNAVAILABLE if the database
+  // cannot be reached, FAILED_PRECONDITION if the schema is newer than this
+  // binary knows (or older, with migrate = false).
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Returns the highest applied migration version.
+  absl::StatusOr<int> SchemaVersion();
+
+  // Users -------------------------------------------------------------------
+
+  // Returns the new user. ALREADY_EXISTS if the name is taken.
+  absl::StatusOr<User> CreateUser(const NewUser& user, int64_t actor_id);
+  // Returns the user, or NOT_FOUND.
+  absl::StatusOr<User> GetUser(int64_t user_id);
+  // Returns the user with this login name, or NOT_FOUND.
+  absl::StatusOr<User> GetUserByName(std::string_view name);
+  // Returns all users ordered by id.
+  absl::StatusOr<std::vector<User>> ListUsers();
+  // Sets the admin flag; returns the updated user or NOT_FOUND.
+  absl::StatusOr<User> SetUserAdmin(int64_t user_id, bool is_admin, int64_t actor_id);
+
+  // API tokens --------------------------------------------------------------
+
+  // Stores a token hash. Returns the token; NOT_FOUND for an unknown user,
+  // INVALID_ARGUMENT for a malformed hash, ALREADY_EXISTS for a known hash.
+  absl::StatusOr<ApiToken> CreateApiToken(const NewApiToken& token, int64_t actor_id);
+  // Returns the user owning the token with this hash. UNAUTHENTICATED if no
+  // such token exists, or it is revoked, or it expired (the message says
+  // which; do not forward it to an unauthenticated client).
+  absl::StatusOr<AuthenticatedUser> LookupApiToken(std::string_view token_hash);
+  // Returns the user's tokens (including revoked and expired) ordered by id.
+  absl::StatusOr<std::vector<ApiToken>> ListApiTokens(int64_t user_id);
+  // Revokes a token; revoking twice is OK. Returns the token or NOT_FOUND.
+  absl::StatusOr<ApiToken> RevokeApiToken(int64_t token_id, int64_t actor_id);
+
+  // Reviews and members -----------------------------------------------------
+
+  // Returns the new review. NOT_FOUND if coordinator_id is not a user.
+  absl::StatusOr<Review> CreateReview(const NewReview& review, int64_t actor_id);
+  // Returns the review or NOT_FOUND.
+  absl::StatusOr<Review> GetReview(int64_t review_id);
+  // Returns every review ordered by id.
+  absl::StatusOr<std::vector<Review>> ListReviews();
+  // Returns the reviews `user_id` is a member of, ordered by id.
+  absl::StatusOr<std::vector<Review>> ListReviewsForUser(int64_t user_id);
+  // Returns the updated review or NOT_FOUND.
+  absl::StatusOr<Review> SetReviewStatus(int64_t review_id, ReviewStatus status,
+                                         int64_t actor_id);
+
+  // Adds a member. Returns it; ALREADY_EXISTS if already a member, NOT_FOUND
+  // for an unknown review or user.
+  absl::StatusOr<ReviewMember> AddReviewMember(int64_t review_id, int64_t user_id,
+                                               ReviewRole role, int64_t actor_id);
+  // Changes a member's role. Returns the member or NOT_FOUND. A rater who has
+  // assignments cannot stop being a rater: FAILED_PRECONDITION.
+  absl::StatusOr<ReviewMember> SetReviewMemberRole(int64_t review_id, int64_t user_id,
+                                                   ReviewRole role, int64_t actor_id);
+  // Returns the review's members ordered by user id (NOT_FOUND: no review).
+  absl::StatusOr<std::vector<ReviewMember>> ListReviewMembers(int64_t review_id);
+  // Returns the user's role in the review; NOT_FOUND if not a member.
+  absl::StatusOr<ReviewRole> GetReviewRole(int64_t review_id, int64_t user_id);
+
+  // Studies -----------------------------------------------------------------
+
+  // Returns the new study. NOT_FOUND for an unknown review, ALREADY_EXISTS
+  // if external_id is already used in the review.
+  absl::StatusOr<Study> CreateStudy(const NewStudy& study, int64_t actor_id);
+  // Returns the study or NOT_FOUND.
+  absl::StatusOr<Study> GetStudy(int64_t study_id);
+  // Returns the review's studies ordered by id.
+  absl::StatusOr<std::vector<Study>> ListStudies(int64_t review_id);
+
+  // Assignments -------------------------------------------------------------
+
+  // Assigns a rater to a study. Returns the assignment; NOT_FOUND for an
+  // unknown study, FAILED_PRECONDITION if the user is not a RATER of the
+  // study's review, ALREADY_EXISTS if already assigned.
+  absl::StatusOr<Assignment> AssignStudy(int64_t study_id, int64_t rater_id, int64_t actor_id);
+  // Gives every study of the review `raters_per_study` raters, adding
+  // assignments only, each to the rater with the fewest assignments in the
+  // review so far (ties: lowest user id). Returns the new assignments.
+  // INVALID_ARGUMENT if raters_per_study < 1, FAILED_PRECONDITION if the review
+  // has fewer RATER members than that, NOT_FOUND for an unknown review.
+  absl::StatusOr<std::vector<Assignment>> AutoAssign(int64_t review_id, int raters_per_study,
+                                                     int64_t actor_id);
+  // Returns the review's assignments ordered by study, then rater. If
+  // `rater_id` is non-zero, only that rater's.
+  absl::StatusOr<std::vector<Assignment>> ListAssignments(int64_t review_id,
+                                                          int64_t rater_id = 0);
+  // Returns whether `rater_id` is assigned to `study_id`.
+  absl::StatusOr<bool> IsAssigned(int64_t study_id, int64_t rater_id);
+
+  // Assessments -------------------------------------------------------------
+
+  // Creates or replaces the rater's draft for (study, round). Returns it.
+  // NOT_FOUND for an unknown study or rater, FAILED_PRECONDITION if that
+  // assessment is already submitted, INVALID_ARGUMENT for a repeated criterion
+  // or other bad values.
+  absl::StatusOr<Assessment> SaveDraft(const AssessmentInput& input, int64_t actor_id);
+  // Submits the rater's assessment for (study, round), replacing any draft.
+  // Idempotent: if this rater already used `idempotency_key` for the same
+  // study and round, returns that first result with replayed = true and
+  // stores nothing. ALREADY_EXISTS if the key was used for another study or
+  // round; FAILED_PRECONDITION if the assessment was already submitted under
+  // another key; otherwise as SaveDraft.
+  absl::StatusOr<SubmitResult> SubmitAssessment(const AssessmentInput& input,
+                                                int64_t actor_id);
+  // Returns the assessment or NOT_FOUND.
+  absl::StatusOr<Assessment> GetAssessment(int64_t assessment_id);
+  // Returns the assessment of (study, rater, round) or NOT_FOUND.
+  absl::StatusOr<Assessment> FindAssessment(int64_t study_id, int64_t rater_id, int round = 1);
+  // Returns the review's assessments ordered by study, rater, round; only
+  // those of `study_id` / `rater_id` / `status` when given.
+  absl::StatusOr<std::vector<Assessment>> ListAssessments(
+      int64_t review_id, int64_t study_id = 0, int64_t rater_id = 0,
+      std::optional<AssessmentStatus> status = std::nullopt);
+
+  // Audit log ---------------------------------------------------------------
+
+  // Returns matching entries ordered by id. INVALID_ARGUMENT for a bad limit.
+  absl::StatusOr<std::vector<AuditEntry>> ListAuditLog(const AuditQuery& query);
+
+ private:
+  explicit Store(std::unique_ptr<internal::ConnectionPool> pool);
+
+  std::unique_ptr<internal::ConnectionPool> pool_;
+};
+
+// Returns the names the schema stores for these enums: "OPEN"/"CLOSED",
+// "COORDINATOR"/"RATER"/"OBSERVER", "DRAFT"/"SUBMITTED". Study types are stored
+// as scoring::StudyTypeName gives them ("HCR"/"DLR"/"HYBRID").
+std::string_view ReviewStatusName(ReviewStatus status);
+std::string_view ReviewRoleName(ReviewRole role);
+std::string_view AssessmentStatusName(AssessmentStatus status);
+
+}  // namespace rqs::db
+
+#endif  // RQS_DB_STORE_H_
