@@ -1,0 +1,611 @@
+// Preparation of a ratings table and evaluation of every statistic from
+// sufficient statistics summed over a multiset of subjects.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "scoring/agreement.h"
+#include "scoring/agreement_internal.h"
+
+namespace rqs::scoring::agreement_internal {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Sums of squares and disagreements smaller than this share of their scale are
+// rounding noise, not information: treating them as zero keeps identical
+// ratings from producing arbitrary ratios of tiny numbers.
+constexpr double kRelativeZero = 1e-12;
+
+std::size_t Index(int i) { return static_cast<std::size_t>(i); }
+
+// Position of `value` in the ascending, duplicate-free `sorted`.
+int PositionOf(const std::vector<double>& sorted, double value) {
+  return static_cast<int>(std::lower_bound(sorted.begin(), sorted.end(), value) - sorted.begin());
+}
+
+std::vector<double> SortedDistinct(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  return values;
+}
+
+// Sum of the agreement weights over all ordered category pairs, closed form
+// of sum_{k,l} (1 - f(k, l)) for q categories (Gwet's T_w).
+double WeightTotal(Weighting weighting, int q) {
+  const double qd = q;
+  switch (weighting) {
+    case Weighting::kUnweighted:
+      return qd;
+    case Weighting::kLinear:
+      // sum |k - l| = q (q^2 - 1) / 3, scaled by 1 / (q - 1).
+      return qd * qd - qd * (qd + 1.0) / 3.0;
+    case Weighting::kQuadratic:
+      // sum (k - l)^2 = q^2 (q^2 - 1) / 6, scaled by 1 / (q - 1)^2.
+      return qd * qd - qd * qd * (qd + 1.0) / (6.0 * (qd - 1.0));
+  }
+  return qd;
+}
+
+// CSR offsets of `items` items spread over `groups` groups by group_of(i).
+template <typename GroupOf>
+std::vector<int> GroupOffsets(std::size_t groups, std::size_t items, GroupOf group_of) {
+  std::vector<int> offsets(groups + 1, 0);
+  for (std::size_t i = 0; i < items; ++i) ++offsets[group_of(i) + 1];
+  for (std::size_t g = 0; g < groups; ++g) offsets[g + 1] += offsets[g];
+  return offsets;
+}
+
+// sum_i w[index[i]] over [begin, end). Four accumulators make the additions
+// independent chains, so the loop is not bound by addition latency.
+double GatherSum(const double* w, const int* index, int begin, int end) {
+  double s0 = 0.0;
+  double s1 = 0.0;
+  double s2 = 0.0;
+  double s3 = 0.0;
+  int i = begin;
+  for (; i + 4 <= end; i += 4) {
+    s0 += w[index[i]];
+    s1 += w[index[i + 1]];
+    s2 += w[index[i + 2]];
+    s3 += w[index[i + 3]];
+  }
+  for (; i < end; ++i) s0 += w[index[i]];
+  return (s0 + s1) + (s2 + s3);
+}
+
+// sum_i a[i] * b[i] with four accumulators, as GatherSum.
+double Dot(const double* a, const double* b, std::size_t size) {
+  double s0 = 0.0;
+  double s1 = 0.0;
+  double s2 = 0.0;
+  double s3 = 0.0;
+  std::size_t i = 0;
+  for (; i + 4 <= size; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < size; ++i) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+double ClampNoise(double value, double scale) {
+  return value <= kRelativeZero * scale ? 0.0 : value;
+}
+
+// Chance-corrected coefficient (observed - chance) / (1 - chance), NaN when
+// chance agreement is (numerically) perfect.
+double ChanceCorrected(double observed, double chance) {
+  if (!(1.0 - chance > kRelativeZero)) return kNaN;
+  return (observed - chance) / (1.0 - chance);
+}
+
+// Krippendorff's alpha from observed and expected disagreement sums.
+double Alpha(double observed, double expected) {
+  if (!(expected > 0.0)) return kNaN;
+  return 1.0 - observed / expected;
+}
+
+// 2 (n sum y^2 - (sum y)^2): the sum of squared differences over ordered pairs
+// of a weighted set of values, with rounding noise cleared.
+double PairSquares(double n, double sum, double sum_sq) {
+  return 2.0 * ClampNoise(n * sum_sq - sum * sum, n * sum_sq);
+}
+
+}  // namespace
+
+double Disagreement(Weighting weighting, const CategoryScale& scale, int i, int j) {
+  switch (weighting) {
+    case Weighting::kUnweighted:
+      return i == j ? 0.0 : 1.0;
+    case Weighting::kLinear:
+      return std::abs(scale.X(i) - scale.X(j));
+    case Weighting::kQuadratic: {
+      const double d = scale.X(i) - scale.X(j);
+      return d * d;
+    }
+  }
+  return 1.0;
+}
+
+void WeightedMarginal(const std::vector<double>& b, Weighting weighting, const CategoryScale& scale,
+                      std::vector<double>& u) {
+  const int q = static_cast<int>(b.size());
+  u.resize(b.size());
+  double total = 0.0;
+  double first = 0.0;
+  double second = 0.0;
+  for (int j = 0; j < q; ++j) {
+    const double x = scale.X(j);
+    total += b[Index(j)];
+    first += b[Index(j)] * x;
+    second += b[Index(j)] * x * x;
+  }
+  switch (weighting) {
+    case Weighting::kUnweighted:
+      for (int i = 0; i < q; ++i) u[Index(i)] = b[Index(i)];
+      return;
+    case Weighting::kLinear: {
+      // sum_j b_j |x_i - x_j| split at i with running mass and first moment.
+      double mass_below = 0.0;
+      double moment_below = 0.0;
+      for (int i = 0; i < q; ++i) {
+        const double x = scale.X(i);
+        mass_below += b[Index(i)];
+        moment_below += b[Index(i)] * x;
+        const double distance =
+            x * mass_below - moment_below + (first - moment_below) - x * (total - mass_below);
+        u[Index(i)] = total - distance;
+      }
+      return;
+    }
+    case Weighting::kQuadratic:
+      for (int i = 0; i < q; ++i) {
+        const double x = scale.X(i);
+        u[Index(i)] = total - (x * x * total - 2.0 * x * first + second);
+      }
+      return;
+  }
+}
+
+std::optional<MeanSquares> ComputeMeanSquares(double n, int k, double sum, double sum_sq,
+                                              double row_sum_sq, const double* column_sum) {
+  if (n < 2.0 || k < 2) return std::nullopt;
+  const double kd = k;
+  const double cells = n * kd;
+  const double correction = sum * sum / cells;
+  double column_sq = 0.0;
+  for (int j = 0; j < k; ++j) column_sq += column_sum[j] * column_sum[j];
+  // sum_sq bounds every sum of squares; differences below rounding are zero.
+  const double total = ClampNoise(sum_sq - correction, sum_sq);
+  const double rows = std::min(ClampNoise(row_sum_sq / kd - correction, sum_sq), total);
+  const double columns = std::min(ClampNoise(column_sq / n - correction, sum_sq), total - rows);
+  const double within = ClampNoise(total - rows, sum_sq);
+  const double error = ClampNoise(total - rows - columns, sum_sq);
+  MeanSquares ms;
+  ms.n = n;
+  ms.k = kd;
+  ms.msr = rows / (n - 1.0);
+  ms.msc = columns / (kd - 1.0);
+  ms.mse = error / ((n - 1.0) * (kd - 1.0));
+  ms.msw = within / (n * (kd - 1.0));
+  return ms;
+}
+
+double IccValue(IccType type, const MeanSquares& ms) {
+  const double n = ms.n;
+  const double k = ms.k;
+  double numerator = 0.0;
+  double denominator = 0.0;
+  switch (type) {
+    case IccType::kIcc1:
+      numerator = ms.msr - ms.msw;
+      denominator = ms.msr + (k - 1.0) * ms.msw;
+      break;
+    case IccType::kIcc2:
+      numerator = ms.msr - ms.mse;
+      denominator = ms.msr + (k - 1.0) * ms.mse + k * (ms.msc - ms.mse) / n;
+      break;
+    case IccType::kIcc3:
+      numerator = ms.msr - ms.mse;
+      denominator = ms.msr + (k - 1.0) * ms.mse;
+      break;
+    case IccType::kIcc1k:
+      numerator = ms.msr - ms.msw;
+      denominator = ms.msr;
+      break;
+    case IccType::kIcc2k:
+      numerator = ms.msr - ms.mse;
+      denominator = ms.msr + (ms.msc - ms.mse) / n;
+      break;
+    case IccType::kIcc3k:
+      numerator = ms.msr - ms.mse;
+      denominator = ms.msr;
+      break;
+  }
+  if (denominator == 0.0) return kNaN;
+  const double value = numerator / denominator;
+  return std::isfinite(value) ? value : kNaN;
+}
+
+PreparedTable Prepare(const RatingsTable& table) {
+  PreparedTable p;
+  p.subjects = static_cast<int>(table.ratings.size());
+  p.raters = static_cast<int>(table.rater_labels.size());
+  const int r = p.raters;
+
+  std::vector<double> all;
+  std::vector<double> complete_values;
+  p.complete_of_subject.assign(Index(p.subjects), -1);
+  p.unit_of_subject.assign(Index(p.subjects), -1);
+  for (int s = 0; s < p.subjects; ++s) {
+    const auto& row = table.ratings[Index(s)];
+    int present = 0;
+    for (const auto& cell : row) {
+      if (cell.has_value()) {
+        ++present;
+        all.push_back(*cell);
+      }
+    }
+    if (present == r) {
+      p.complete_of_subject[Index(s)] = p.complete++;
+      p.complete_subject.push_back(s);
+      for (const auto& cell : row) complete_values.push_back(*cell);
+    }
+    if (present >= 2) {
+      p.unit_of_subject[Index(s)] = p.units++;
+      p.unit_subject.push_back(s);
+    }
+  }
+  p.all_categories = SortedDistinct(all);
+
+  // Complete subjects: category positions, centered values, pair agreement.
+  const std::vector<double>& raw = complete_values;
+  p.categories = SortedDistinct(raw);
+  p.scale.count = static_cast<int>(p.categories.size());
+  p.scale.step = p.scale.count > 1 ? 1.0 / (p.scale.count - 1) : 0.0;
+  // Centering on an observed rating keeps integer data exact and makes the
+  // one-pass sums of squares accurate for data far from zero.
+  const double reference = raw.empty() ? 0.0 : raw.front();
+  p.category.resize(raw.size());
+  p.centered.resize(raw.size());
+  p.row_sum.assign(Index(p.complete), 0.0);
+  p.row_sum_sq.assign(Index(p.complete), 0.0);
+  for (auto& a : p.agreement) a.assign(Index(p.complete), 0.0);
+  const double pairs = static_cast<double>(r) * (r - 1);
+  for (int c = 0; c < p.complete; ++c) {
+    const std::size_t base = Index(c) * Index(r);
+    for (int j = 0; j < r; ++j) {
+      const double value = raw[base + Index(j)];
+      p.category[base + Index(j)] = PositionOf(p.categories, value);
+      const double y = value - reference;
+      p.centered[base + Index(j)] = y;
+      p.row_sum[Index(c)] += y;
+      p.row_sum_sq[Index(c)] += y * y;
+    }
+    for (int w = 0; w < kWeightingCount; ++w) {
+      const auto weighting = static_cast<Weighting>(w);
+      double sum = 0.0;
+      for (int a = 0; a < r; ++a) {
+        for (int b = a + 1; b < r; ++b) {
+          sum += 1.0 - Disagreement(weighting, p.scale, p.category[base + Index(a)],
+                                    p.category[base + Index(b)]);
+        }
+      }
+      p.agreement[Index(w)][Index(c)] = 2.0 * sum / pairs;
+    }
+  }
+
+  p.row_sum_squared.resize(Index(p.complete));
+  p.column_major.resize(raw.size());
+  for (int c = 0; c < p.complete; ++c) {
+    p.row_sum_squared[Index(c)] = p.row_sum[Index(c)] * p.row_sum[Index(c)];
+    for (int j = 0; j < r; ++j) {
+      p.column_major[Index(j) * Index(p.complete) + Index(c)] =
+          p.centered[Index(c) * Index(r) + Index(j)];
+    }
+  }
+  p.category_member.resize(raw.size());
+  p.category_offset = GroupOffsets(Index(r) * Index(p.scale.count), raw.size(), [&](std::size_t i) {
+    return (i % Index(r)) * Index(p.scale.count) + Index(p.category[i]);
+  });
+  {
+    std::vector<int> fill(p.category_offset.begin(), p.category_offset.end() - 1);
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      const std::size_t group = (i % Index(r)) * Index(p.scale.count) + Index(p.category[i]);
+      p.category_member[Index(fill[group]++)] = static_cast<int>(i / Index(r));
+    }
+  }
+
+  // Pairable units for Krippendorff's alpha.
+  std::vector<double> pairable;
+  for (int s = 0; s < p.subjects; ++s) {
+    if (p.unit_of_subject[Index(s)] < 0) continue;
+    for (const auto& cell : table.ratings[Index(s)]) {
+      if (cell.has_value()) pairable.push_back(*cell);
+    }
+  }
+  p.alpha_values = SortedDistinct(pairable);
+  const double alpha_reference = pairable.empty() ? 0.0 : pairable.front();
+  p.alpha_centered.resize(p.alpha_values.size());
+  bool non_negative = true;
+  for (std::size_t v = 0; v < p.alpha_values.size(); ++v) {
+    p.alpha_centered[v] = p.alpha_values[v] - alpha_reference;
+    if (p.alpha_values[v] < 0.0) non_negative = false;
+  }
+  p.ratio_defined = non_negative && !p.alpha_values.empty() &&
+                    p.alpha_values.size() <= static_cast<std::size_t>(kMaxRatioAlphaDistinctValues);
+  p.unit_offset.assign(1, 0);
+  p.unit_value.reserve(pairable.size());
+  p.unit_nominal.reserve(Index(p.units));
+  p.unit_interval.reserve(Index(p.units));
+  p.unit_ratio.reserve(Index(p.units));
+  std::size_t next = 0;
+  for (int s = 0; s < p.subjects; ++s) {
+    if (p.unit_of_subject[Index(s)] < 0) continue;
+    const std::size_t begin = p.unit_value.size();
+    for (const auto& cell : table.ratings[Index(s)]) {
+      if (!cell.has_value()) continue;
+      p.unit_value.push_back(PositionOf(p.alpha_values, pairable[next++]));
+    }
+    const std::size_t end = p.unit_value.size();
+    p.unit_offset.push_back(static_cast<int>(end));
+    const double m = static_cast<double>(end - begin);
+    double nominal = 0.0;
+    double interval = 0.0;
+    double ratio = 0.0;
+    for (std::size_t a = begin; a < end; ++a) {
+      for (std::size_t b = a + 1; b < end; ++b) {
+        const std::size_t va = Index(p.unit_value[a]);
+        const std::size_t vb = Index(p.unit_value[b]);
+        if (va == vb) continue;
+        nominal += 1.0;
+        const double d = p.alpha_centered[va] - p.alpha_centered[vb];
+        interval += d * d;
+        if (p.ratio_defined) {
+          // Both values non-negative and distinct, so their sum is positive.
+          const double rd =
+              (p.alpha_values[va] - p.alpha_values[vb]) / (p.alpha_values[va] + p.alpha_values[vb]);
+          ratio += rd * rd;
+        }
+      }
+    }
+    // Ordered pairs count each unordered pair twice.
+    p.unit_scale.push_back(2.0 / (m - 1.0));
+    p.unit_nominal.push_back(2.0 * nominal / (m - 1.0));
+    p.unit_interval.push_back(2.0 * interval / (m - 1.0));
+    p.unit_ratio.push_back(2.0 * ratio / (m - 1.0));
+  }
+  p.value_member.resize(p.unit_value.size());
+  p.value_offset = GroupOffsets(p.alpha_values.size(), p.unit_value.size(),
+                                [&](std::size_t i) { return Index(p.unit_value[i]); });
+  {
+    std::vector<int> fill(p.value_offset.begin(), p.value_offset.end() - 1);
+    for (int u = 0; u < p.units; ++u) {
+      for (int i = p.unit_offset[Index(u)]; i < p.unit_offset[Index(u) + 1]; ++i) {
+        p.value_member[Index(fill[Index(p.unit_value[Index(i)])]++)] = u;
+      }
+    }
+  }
+  return p;
+}
+
+void EvaluateValues(const PreparedTable& p, const double* weight, bool include_ratio, Workspace& ws,
+                    StatisticValues& out) {
+  out.fill(kNaN);
+  const int r = p.raters;
+  const int q = p.scale.count;
+  const std::size_t qs = Index(q);
+  const std::size_t complete = Index(p.complete);
+  const bool two_raters = r == 2;
+
+  // Complete-subject sums: weighted dot products over precomputed terms.
+  ws.complete_weight.resize(complete);
+  for (std::size_t c = 0; c < complete; ++c) {
+    ws.complete_weight[c] = weight[p.complete_subject[c]];
+  }
+  const double* cw = ws.complete_weight.data();
+  double n = 0.0;
+  std::array<double, kWeightingCount> agreement{};
+  double sum = 0.0;
+  double sum_sq = 0.0;
+  double row_sq = 0.0;
+  {
+    const double* a0 = p.agreement[0].data();
+    const double* a1 = p.agreement[1].data();
+    const double* a2 = p.agreement[2].data();
+    for (std::size_t c = 0; c < complete; ++c) {
+      const double w = cw[c];
+      n += w;
+      agreement[0] += w * a0[c];
+      agreement[1] += w * a1[c];
+      agreement[2] += w * a2[c];
+      sum += w * p.row_sum[c];
+      sum_sq += w * p.row_sum_sq[c];
+      row_sq += w * p.row_sum_squared[c];
+    }
+  }
+  ws.column.assign(Index(r), 0.0);
+  for (int j = 0; j < r; ++j) {
+    ws.column[Index(j)] = Dot(cw, p.column_major.data() + Index(j) * complete, complete);
+  }
+  // Per (rater, category) totals by gathering weights of group members.
+  ws.totals.assign(qs, 0.0);
+  if (two_raters) {
+    ws.first.assign(qs, 0.0);
+    ws.second.assign(qs, 0.0);
+  }
+  for (int j = 0; j < r; ++j) {
+    for (int k = 0; k < q; ++k) {
+      const std::size_t group = Index(j) * qs + Index(k);
+      const double total = GatherSum(cw, p.category_member.data(), p.category_offset[group],
+                                     p.category_offset[group + 1]);
+      ws.totals[Index(k)] += total;
+      if (two_raters) (j == 0 ? ws.first : ws.second)[Index(k)] = total;
+    }
+  }
+
+  // Alpha sums over pairable units.
+  const std::size_t units = Index(p.units);
+  ws.unit_weight.resize(units);
+  for (std::size_t u = 0; u < units; ++u) ws.unit_weight[u] = weight[p.unit_subject[u]];
+  const double* uw = ws.unit_weight.data();
+  double observed_nominal = 0.0;
+  double observed_interval = 0.0;
+  double observed_ratio = 0.0;
+  double unit_total = 0.0;
+  for (std::size_t u = 0; u < units; ++u) {
+    unit_total += uw[u];
+    observed_nominal += uw[u] * p.unit_nominal[u];
+    observed_interval += uw[u] * p.unit_interval[u];
+    observed_ratio += uw[u] * p.unit_ratio[u];
+  }
+  const bool any_unit = unit_total > 0.0;
+  ws.value_count.assign(p.alpha_values.size(), 0.0);
+  for (std::size_t v = 0; v < p.alpha_values.size(); ++v) {
+    ws.value_count[v] =
+        GatherSum(uw, p.value_member.data(), p.value_offset[v], p.value_offset[v + 1]);
+  }
+
+  auto set = [&out](StatisticId id, double value) {
+    out[static_cast<std::size_t>(id)] = std::isfinite(value) ? value : kNaN;
+  };
+
+  if (n > 0.0) {
+    const double ratings = n * r;
+    set(StatisticId::kPercentAgreement, agreement[0] / n);
+
+    // Fleiss' kappa: observed P-bar against sum of squared category shares.
+    double chance = 0.0;
+    double spread = 0.0;  // sum pi (1 - pi), Gwet's chance building block.
+    for (std::size_t k = 0; k < qs; ++k) {
+      const double share = ws.totals[k] / ratings;
+      chance += share * share;
+      spread += share * (1.0 - share);
+    }
+    set(StatisticId::kFleissKappa, ChanceCorrected(agreement[0] / n, chance));
+
+    // Gwet's AC1 / AC2 (Gwet 2014, handbook ch. 4; irrCAC gwet.ac1.raw).
+    if (q >= 2) {
+      constexpr std::array<StatisticId, kWeightingCount> kGwet = {
+          StatisticId::kGwetAc1, StatisticId::kGwetAc2Linear, StatisticId::kGwetAc2Quadratic};
+      for (int w = 0; w < kWeightingCount; ++w) {
+        const double total = WeightTotal(static_cast<Weighting>(w), q);
+        const double gwet_chance = total * spread / (static_cast<double>(q) * (q - 1));
+        set(kGwet[Index(w)], ChanceCorrected(agreement[Index(w)] / n, gwet_chance));
+      }
+    }
+
+    // Cohen's kappa from the two raters' marginals.
+    if (two_raters) {
+      constexpr std::array<StatisticId, kWeightingCount> kCohen = {
+          StatisticId::kCohenKappa, StatisticId::kCohenKappaLinear,
+          StatisticId::kCohenKappaQuadratic};
+      for (std::size_t k = 0; k < qs; ++k) {
+        ws.first[k] /= n;
+        ws.second[k] /= n;
+      }
+      for (int w = 0; w < kWeightingCount; ++w) {
+        WeightedMarginal(ws.second, static_cast<Weighting>(w), p.scale, ws.marginal);
+        double cohen_chance = 0.0;
+        for (std::size_t k = 0; k < qs; ++k) cohen_chance += ws.first[k] * ws.marginal[k];
+        set(kCohen[Index(w)], ChanceCorrected(agreement[Index(w)] / n, cohen_chance));
+      }
+    }
+
+    // Intraclass correlations.
+    const std::optional<MeanSquares> ms =
+        ComputeMeanSquares(n, r, sum, sum_sq, row_sq, ws.column.data());
+    if (ms.has_value()) {
+      constexpr std::array<std::pair<StatisticId, IccType>, 6> kIcc = {{
+          {StatisticId::kIcc1, IccType::kIcc1},
+          {StatisticId::kIcc2, IccType::kIcc2},
+          {StatisticId::kIcc3, IccType::kIcc3},
+          {StatisticId::kIcc1k, IccType::kIcc1k},
+          {StatisticId::kIcc2k, IccType::kIcc2k},
+          {StatisticId::kIcc3k, IccType::kIcc3k},
+      }};
+      for (const auto& [id, type] : kIcc) set(id, IccValue(type, *ms));
+    }
+  }
+
+  if (any_unit) {
+    // Krippendorff (2011): alpha = 1 - D_o / D_e with D_o = sum over units of
+    // pair disagreements / (m_u - 1) / n and D_e = all pairs / (n (n - 1)).
+    const std::size_t v_count = p.alpha_values.size();
+    double total = 0.0;
+    double square_sum = 0.0;
+    double value_sum = 0.0;
+    double value_sq = 0.0;
+    for (std::size_t v = 0; v < v_count; ++v) {
+      const double c = ws.value_count[v];
+      total += c;
+      square_sum += c * c;
+      value_sum += c * p.alpha_centered[v];
+      value_sq += c * p.alpha_centered[v] * p.alpha_centered[v];
+    }
+    const double pairs = total * (total - 1.0);
+    if (pairs > 0.0) {
+      set(StatisticId::kKrippendorffAlphaNominal,
+          Alpha(observed_nominal / total, (total * total - square_sum) / pairs));
+      set(StatisticId::kKrippendorffAlphaInterval,
+          Alpha(ClampNoise(observed_interval, total * value_sq) / total,
+                PairSquares(total, value_sum, value_sq) / pairs));
+
+      // Ordinal: delta_ck = m_k - m_c with m_g = (ratings below g) + n_g / 2,
+      // so the ordinal metric is the interval metric on these mid-positions.
+      ws.midrank.resize(v_count);
+      double below = 0.0;
+      double mid_sum = 0.0;
+      double mid_sq = 0.0;
+      for (std::size_t v = 0; v < v_count; ++v) {
+        const double c = ws.value_count[v];
+        ws.midrank[v] = below + c / 2.0;
+        below += c;
+        mid_sum += c * ws.midrank[v];
+        mid_sq += c * ws.midrank[v] * ws.midrank[v];
+      }
+      // Per unit 2 (m sum M^2 - (sum M)^2) / (m - 1) over its mid-positions M.
+      double observed_ordinal = 0.0;
+      for (std::size_t u = 0; u < units; ++u) {
+        if (uw[u] == 0.0) continue;
+        const int begin = p.unit_offset[u];
+        const int end = p.unit_offset[u + 1];
+        double unit = 0.0;
+        for (int a = begin; a < end; ++a) {
+          const double ma = ws.midrank[Index(p.unit_value[Index(a)])];
+          for (int b = a + 1; b < end; ++b) {
+            const double d = ma - ws.midrank[Index(p.unit_value[Index(b)])];
+            unit += d * d;
+          }
+        }
+        observed_ordinal += uw[u] * p.unit_scale[u] * unit;
+      }
+      set(StatisticId::kKrippendorffAlphaOrdinal,
+          Alpha(observed_ordinal / total, PairSquares(total, mid_sum, mid_sq) / pairs));
+
+      if (include_ratio && p.ratio_defined) {
+        double expected = 0.0;
+        for (std::size_t a = 0; a < v_count; ++a) {
+          const double ca = ws.value_count[a];
+          if (ca == 0.0) continue;
+          for (std::size_t b = a + 1; b < v_count; ++b) {
+            const double cb = ws.value_count[b];
+            if (cb == 0.0) continue;
+            const double rd =
+                (p.alpha_values[a] - p.alpha_values[b]) / (p.alpha_values[a] + p.alpha_values[b]);
+            expected += ca * cb * rd * rd;
+          }
+        }
+        set(StatisticId::kKrippendorffAlphaRatio,
+            Alpha(observed_ratio / total, 2.0 * expected / pairs));
+      }
+    }
+  }
+}
+
+}  // namespace rqs::scoring::agreement_internal
