@@ -14,15 +14,16 @@ using nlohmann::json;
 
 const std::set<std::string, std::less<>>& TopLevelKeys() {
   static const auto* const kKeys = new std::set<std::string, std::less<>>{
-      "instrument", "study_type", "target_rrl", "level_threshold", "answers", "study", "comment"};
+      "instrument", "study_type", "target_rrl", "level_threshold", "answers",
+      "study",      "comment",    "review_id",  "study_id"};
   return *kKeys;
 }
 
-// Keys an answer may carry. Name, hint and level are written by `rqs template`
+// Keys an answer may carry. Name, hint and rrl are written by `rqs template`
 // for the rater's convenience and ignored when scoring.
 const std::set<std::string, std::less<>>& AnswerKeys() {
   static const auto* const kKeys = new std::set<std::string, std::less<>>{
-      "criterion", "option", "options", "points", "rationale", "evidence", "name", "hint", "level"};
+      "criterion", "option", "options", "points", "rationale", "evidence", "name", "hint", "rrl"};
   return *kKeys;
 }
 
@@ -68,7 +69,36 @@ absl::StatusOr<int> GetInt(const json& value, absl::string_view where) {
   return FieldError(where, absl::StrCat("expected an integer, got ", TypeName(value)));
 }
 
-absl::StatusOr<scoring::Answer> ParseAnswer(const json& item, absl::string_view where) {
+absl::StatusOr<std::string> GetOptionalString(const json& object, const char* key,
+                                              absl::string_view where) {
+  const auto value = object.find(key);
+  if (value == object.end() || value->is_null()) return std::string();
+  return GetString(*value, where.empty() ? std::string(key) : absl::StrCat(where, ".", key));
+}
+
+absl::StatusOr<EvidenceNote> ParseEvidence(const json& value, absl::string_view where) {
+  EvidenceNote evidence;
+  if (value.is_null()) return evidence;
+  if (value.is_string()) {
+    evidence.section = value.get<std::string>();
+    return evidence;
+  }
+  if (!value.is_object()) {
+    return FieldError(where, absl::StrCat("expected a string or an object with page, section, "
+                                          "quote, got ",
+                                          TypeName(value)));
+  }
+  static const auto* const kKeys =
+      new std::set<std::string, std::less<>>{"page", "section", "quote"};
+  RQS_RETURN_IF_ERROR(CheckKeys(value, *kKeys, where));
+  RQS_ASSIGN_OR_RETURN(evidence.page, GetOptionalString(value, "page", where));
+  RQS_ASSIGN_OR_RETURN(evidence.section, GetOptionalString(value, "section", where));
+  RQS_ASSIGN_OR_RETURN(evidence.quote, GetOptionalString(value, "quote", where));
+  return evidence;
+}
+
+absl::StatusOr<scoring::Answer> ParseAnswer(const json& item, absl::string_view where,
+                                            AnswerNote& note) {
   if (!item.is_object()) {
     return FieldError(where, absl::StrCat("expected an object, got ", TypeName(item)));
   }
@@ -106,12 +136,12 @@ absl::StatusOr<scoring::Answer> ParseAnswer(const json& item, absl::string_view 
   if (points != item.end() && !points->is_null()) {
     RQS_ASSIGN_OR_RETURN(answer.points, GetInt(*points, absl::StrCat(at, ".points")));
   }
-  for (const char* text_field : {"rationale", "evidence", "name", "hint"}) {
-    const auto text = item.find(text_field);
-    if (text != item.end() && !text->is_null() && !text->is_string()) {
-      return FieldError(absl::StrCat(at, ".", text_field),
-                        absl::StrCat("expected a string, got ", TypeName(*text)));
-    }
+  for (const char* text_field : {"name", "hint"}) {
+    RQS_RETURN_IF_ERROR(GetOptionalString(item, text_field, at).status());
+  }
+  RQS_ASSIGN_OR_RETURN(note.rationale, GetOptionalString(item, "rationale", at));
+  if (const auto evidence = item.find("evidence"); evidence != item.end()) {
+    RQS_ASSIGN_OR_RETURN(note.evidence, ParseEvidence(*evidence, absl::StrCat(at, ".evidence")));
   }
   return answer;
 }
@@ -159,10 +189,16 @@ absl::StatusOr<AnswerFile> ParseAnswerFile(absl::string_view json_text) {
     file.request.level_threshold_percent = threshold->get<double>();
   }
   for (const char* text_field : {"study", "comment"}) {
-    const auto text = root.find(text_field);
-    if (text != root.end() && !text->is_null() && !text->is_string()) {
-      return FieldError(text_field, absl::StrCat("expected a string, got ", TypeName(*text)));
+    RQS_RETURN_IF_ERROR(GetOptionalString(root, text_field, "").status());
+  }
+  for (auto [key, target] : {std::pair{"review_id", &file.review_id},
+                             std::pair{"study_id", &file.study_id}}) {
+    const auto id = root.find(key);
+    if (id == root.end() || id->is_null()) continue;
+    if (!id->is_number_integer() || id->get<int64_t>() <= 0) {
+      return FieldError(key, absl::StrCat("expected a positive integer id, got ", id->dump()));
     }
+    *target = id->get<int64_t>();
   }
 
   const auto answers = root.find("answers");
@@ -171,9 +207,11 @@ absl::StatusOr<AnswerFile> ParseAnswerFile(absl::string_view json_text) {
       return FieldError("answers", absl::StrCat("expected a list, got ", TypeName(*answers)));
     }
     for (size_t i = 0; i < answers->size(); ++i) {
+      AnswerNote note;
       RQS_ASSIGN_OR_RETURN(scoring::Answer answer,
-                           ParseAnswer((*answers)[i], absl::StrCat("answers[", i, "]")));
+                           ParseAnswer((*answers)[i], absl::StrCat("answers[", i, "]"), note));
       file.request.answers.push_back(std::move(answer));
+      file.notes.push_back(std::move(note));
     }
   }
   return file;

@@ -7,6 +7,7 @@
 //     "study_type": "HCR",           // "HCR", "DLR" or "HYBRID"
 //     "target_rrl": 9,               // optional, 1-9 (RQS 2.0 only), default 9
 //     "level_threshold": 50,         // optional percent, default 50
+//     "review_id": 3, "study_id": 12,  // optional, written by `rqs template`
 //     "answers": [
 //       {"criterion": 1, "option": "consensus_method"},
 //       {"criterion": 17, "options": ["statistic", "resampling"]},
@@ -19,7 +20,10 @@
 #ifndef RQS_CLIENT_ANSWER_FILE_H_
 #define RQS_CLIENT_ANSWER_FILE_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
@@ -29,10 +33,31 @@
 
 namespace rqs::client {
 
+// Where in a paper a rater found the evidence for an answer. In the file,
+// "evidence" is either free text (kept as `section`) or an object with any of
+// "page", "section" and "quote".
+struct EvidenceNote {
+  std::string page;
+  std::string section;
+  std::string quote;
+};
+
+// What a rater wrote beside an answer; not part of the score.
+struct AnswerNote {
+  std::string rationale;
+  EvidenceNote evidence;
+};
+
 // One parsed answer file.
 struct AnswerFile {
   const scoring::Instrument* instrument = nullptr;
   scoring::ScoreRequest request;
+  // Parallel to request.answers.
+  std::vector<AnswerNote> notes;
+  // Written by `rqs template` so that `rqs submit` can check it sends the
+  // file to the study it was made for.
+  std::optional<int64_t> review_id;
+  std::optional<int64_t> study_id;
 };
 
 // Parses an answer file. Does not check answers against the rubric; that is

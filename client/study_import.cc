@@ -15,18 +15,17 @@
 namespace rqs::client {
 namespace {
 
+// Records from a file name their line; a record built from flags (line 0)
+// needs no prefix.
 absl::Status LineError(size_t line, absl::string_view reason) {
+  if (line == 0) return absl::InvalidArgumentError(reason);
   return absl::InvalidArgumentError(absl::StrCat("line ", line, ": ", reason));
 }
 
 absl::StatusOr<std::optional<int>> ParseYear(absl::string_view text, size_t line) {
-  text = absl::StripAsciiWhitespace(text);
-  if (text.empty()) return std::optional<int>();
-  int year = 0;
-  if (!absl::SimpleAtoi(text, &year) || year < 1900 || year > 2100) {
-    return LineError(line, absl::StrCat("year '", text, "' is not a year between 1900 and 2100"));
-  }
-  return std::optional<int>(year);
+  absl::StatusOr<std::optional<int>> year = ParseStudyYear(text);
+  if (!year.ok()) return LineError(line, year.status().message());
+  return year;
 }
 
 // Checks one record and the uniqueness of its DOI and external id in the file.
@@ -51,6 +50,25 @@ absl::Status ValidateRecord(StudyRecord& record, std::set<std::string>& dois,
 }
 
 }  // namespace
+
+absl::StatusOr<std::optional<int>> ParseStudyYear(absl::string_view text) {
+  text = absl::StripAsciiWhitespace(text);
+  if (text.empty()) return std::optional<int>();
+  int year = 0;
+  if (!absl::SimpleAtoi(text, &year) || year < 1900 || year > 2100) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("year '", text, "' is not a year between 1900 and 2100"));
+  }
+  return std::optional<int>(year);
+}
+
+absl::Status ValidateStudies(std::vector<StudyRecord>& records) {
+  std::set<std::string> dois, external_ids;
+  for (StudyRecord& record : records) {
+    RQS_RETURN_IF_ERROR(ValidateRecord(record, dois, external_ids));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::string> NormaliseDoi(absl::string_view doi) {
   doi = absl::StripAsciiWhitespace(doi);
@@ -105,7 +123,6 @@ absl::StatusOr<std::vector<StudyRecord>> ParseStudiesCsv(absl::string_view text)
   if (!index[kTitle].has_value()) return LineError(line, "header has no 'title' column");
 
   std::vector<StudyRecord> records;
-  std::set<std::string> dois, external_ids;
   while (reader.Next(fields, line)) {
     auto field = [&](Column column) -> std::string {
       return index[column].has_value() && *index[column] < fields.size() ? fields[*index[column]]
@@ -128,18 +145,17 @@ absl::StatusOr<std::vector<StudyRecord>> ParseStudiesCsv(absl::string_view text)
     }
     record.external_id = field(kExternalId);
     record.notes = field(kNotes);
-    RQS_RETURN_IF_ERROR(ValidateRecord(record, dois, external_ids));
     records.push_back(std::move(record));
   }
   RQS_RETURN_IF_ERROR(reader.status());
   if (records.empty()) return absl::InvalidArgumentError("no studies in the file");
+  RQS_RETURN_IF_ERROR(ValidateStudies(records));
   return records;
 }
 
 absl::StatusOr<std::vector<StudyRecord>> ParseStudiesRis(absl::string_view text) {
   absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
   std::vector<StudyRecord> records;
-  std::set<std::string> dois, external_ids;
   std::optional<StudyRecord> current;
   std::string fallback_title;  // CT/BT, used when there is no TI/T1.
   size_t line_number = 0;
@@ -175,7 +191,6 @@ absl::StatusOr<std::vector<StudyRecord>> ParseStudiesRis(absl::string_view text)
     }
     if (tag == "ER") {
       if (current->title.empty()) current->title = fallback_title;
-      RQS_RETURN_IF_ERROR(ValidateRecord(*current, dois, external_ids));
       records.push_back(std::move(*current));
       current.reset();
     } else if (tag == "TI" || tag == "T1") {
@@ -204,6 +219,7 @@ absl::StatusOr<std::vector<StudyRecord>> ParseStudiesRis(absl::string_view text)
     return LineError(current->line, "record has no end (ER  - )");
   }
   if (records.empty()) return absl::InvalidArgumentError("no studies in the file");
+  RQS_RETURN_IF_ERROR(ValidateStudies(records));
   return records;
 }
 

@@ -58,6 +58,16 @@ absl::StatusOr<std::vector<StudyRecord>> ParseStudiesRis(absl::string_view text)
 absl::StatusOr<std::vector<StudyRecord>> ParseStudies(StudyFileFormat format,
                                                       absl::string_view text);
 
+// Checks and normalises records built by hand or parsed from a file: trims
+// the title (required), normalises the DOI, and rejects a DOI or external id
+// that appears twice. Messages start with "line N: " for records from a file
+// (line > 0). Errors: INVALID_ARGUMENT.
+absl::Status ValidateStudies(std::vector<StudyRecord>& records);
+
+// Parses a publication year; empty text means none. Errors: INVALID_ARGUMENT
+// unless it is an integer between 1900 and 2100.
+absl::StatusOr<std::optional<int>> ParseStudyYear(absl::string_view text);
+
 // Strips the resolver prefixes people paste ("https://doi.org/", "doi:") and
 // surrounding blanks. Returns INVALID_ARGUMENT unless the result starts with
 // "10." and holds a "/".

@@ -140,3 +140,44 @@ TEST(ScoreReportToJsonTest, HasTheDocumentedShape) {
 
 }  // namespace
 }  // namespace rqs::client
+
+namespace rqs::client {
+namespace {
+
+TEST(ParseAnswerFileTest, KeepsRationaleEvidenceAndIds) {
+  const absl::StatusOr<AnswerFile> file = ParseAnswerFile(R"({
+    "instrument": "rqs2", "study_type": "HCR", "review_id": 3, "study_id": 12,
+    "answers": [
+      {"criterion": 2, "option": "yes", "rationale": "Scanner named", "evidence": "Methods"},
+      {"criterion": 4, "option": "yes",
+       "evidence": {"page": "4", "section": "Patients", "quote": "We included"}},
+      {"criterion": 5, "rrl": 1, "name": "Diversity", "hint": "..."}
+    ]})");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->review_id, 3);
+  EXPECT_EQ(file->study_id, 12);
+  ASSERT_EQ(file->notes.size(), 3u);
+  EXPECT_EQ(file->notes[0].rationale, "Scanner named");
+  EXPECT_EQ(file->notes[0].evidence.section, "Methods");
+  EXPECT_EQ(file->notes[1].evidence.page, "4");
+  EXPECT_EQ(file->notes[1].evidence.quote, "We included");
+  EXPECT_EQ(file->notes[2].rationale, "");
+}
+
+TEST(ParseAnswerFileTest, RejectsBadEvidenceAndIds) {
+  EXPECT_THAT(std::string(ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR",
+      "answers": [{"criterion": 2, "evidence": 4}]})").status().message()),
+              testing::HasSubstr("(criterion 2).evidence: expected a string or an object"));
+  EXPECT_THAT(std::string(ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR",
+      "answers": [{"criterion": 2, "evidence": {"line": 4}}]})").status().message()),
+              testing::HasSubstr("(criterion 2).evidence.line: unknown field"));
+  EXPECT_THAT(std::string(ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR",
+      "study_id": "12"})").status().message()),
+              testing::HasSubstr("study_id: expected a positive integer id"));
+  EXPECT_THAT(std::string(ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR",
+      "study": 5})").status().message()),
+              testing::HasSubstr("study: expected a string, got number"));
+}
+
+}  // namespace
+}  // namespace rqs::client
