@@ -16,3 +16,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 # libcrypto for SHA-256 of API tokens; libssl-dev comes with libpq-dev.
 find_package(OpenSSL REQUIRED)
+# protobuf 3.21 and gRPC 1.51 for the server API (proto/, server/): protoc,
+# grpc_cpp_plugin, grpc++ and grpc++_reflection.
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)

@@ -1,0 +1,64 @@
+// Settings of rqs-server, from command-line flags and environment variables.
+//
+// Each setting has a flag and an environment variable; the flag wins. Parsing
+// validates everything up front so that a bad setting stops the server at
+// start with a message naming the flag, never later in the middle of a call.
+//
+//   --database-url   RQS_DATABASE_URL      libpq connection string or URL (required)
+//   --listen         RQS_LISTEN            host:port; default localhost:50051;
+//                                          port 0 picks a free port
+//   --admin-token-file RQS_ADMIN_TOKEN_FILE file holding the first admin's token
+//   --pool-size      RQS_POOL_SIZE         database connections and worker threads,
+//                                          1..256; default 8
+//   --tls-cert       RQS_TLS_CERT          PEM certificate chain
+//   --tls-key        RQS_TLS_KEY           PEM private key
+//
+// Without TLS the server listens in plaintext, which is only allowed on a
+// loopback address (localhost, 127.x.y.z, [::1]).
+#ifndef RQS_SERVER_CONFIG_H_
+#define RQS_SERVER_CONFIG_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace rqs::server {
+
+struct ServerConfig {
+  std::string database_url;
+  std::string listen = "localhost:50051";
+  std::string admin_token_file;  // Empty: print a generated admin token.
+  int pool_size = 8;
+  std::string tls_cert_file;  // Both empty (plaintext) or both set.
+  std::string tls_key_file;
+  bool help = false;  // --help was given; nothing else is validated.
+
+  // Whether the server speaks TLS.
+  bool UsesTls() const { return !tls_cert_file.empty(); }
+};
+
+// Looks up an environment variable; nullopt if unset.
+using EnvLookup = std::function<std::optional<std::string>(absl::string_view name)>;
+
+// Returns an EnvLookup reading the process environment.
+EnvLookup ProcessEnv();
+
+// Parses flags (`args` excludes the program name; "--flag=value" and
+// "--flag value" both work) over the environment and validates the result.
+// Errors: INVALID_ARGUMENT naming the flag or variable and what is wrong.
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                               const EnvLookup& env);
+
+// Returns whether `host_port`'s host is a loopback address or "localhost".
+bool IsLoopback(absl::string_view host_port);
+
+// Usage text for --help.
+std::string ServerUsage();
+
+}  // namespace rqs::server
+
+#endif  // RQS_SERVER_CONFIG_H_

@@ -1,0 +1,54 @@
+// rqs-server: the consensus server. Parses its configuration (server/config.h),
+// starts the server and runs until SIGINT or SIGTERM.
+#include <signal.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "server/config.h"
+#include "server/server.h"
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  absl::StatusOr<rqs::server::ServerConfig> config =
+      rqs::server::ParseServerConfig(args, rqs::server::ProcessEnv());
+  if (!config.ok()) {
+    std::cerr << "rqs-server: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (config->help) {
+    std::cout << rqs::server::ServerUsage();
+    return 0;
+  }
+
+  // Block the shutdown signals before any thread starts, so every thread
+  // inherits the mask and only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (!config->UsesTls()) {
+    std::cerr << "rqs-server: warning: serving plaintext (no TLS) on loopback address "
+              << config->listen << "; use --tls-cert and --tls-key for remote clients\n";
+  }
+  absl::StatusOr<std::unique_ptr<rqs::server::Server>> server =
+      rqs::server::Server::Start(*config, std::cout);
+  if (!server.ok()) {
+    std::cerr << "rqs-server: cannot start: " << server.status() << "\n";
+    return 1;
+  }
+  // Tests and scripts read this line to learn the port when --listen used port 0.
+  std::cout << "rqs-server: listening on " << (*server)->address()
+            << (config->UsesTls() ? " (TLS)" : " (plaintext)") << std::endl;
+
+  int received = 0;
+  sigwait(&signals, &received);
+  std::cout << "rqs-server: received signal " << received << ", shutting down" << std::endl;
+  (*server)->Shutdown();
+  server->reset();
+  std::cout << "rqs-server: stopped" << std::endl;
+  return 0;
+}

@@ -1,0 +1,73 @@
+// rqs-server as a library: opens the store, bootstraps the first admin,
+// and serves the rqs.v1 services plus gRPC health checking and reflection.
+//
+// main.cc only parses the configuration, starts a Server and waits for a
+// signal; tests start a Server in-process on port 0 the same way.
+//
+// Example:
+//   RQS_ASSIGN_OR_RETURN(ServerConfig config, ParseServerConfig(args, ProcessEnv()));
+//   RQS_ASSIGN_OR_RETURN(std::unique_ptr<Server> server, Server::Start(config, std::cout));
+//   std::cout << "listening on " << server->address() << "\n";
+//   ...
+//   server->Shutdown();
+#ifndef RQS_SERVER_SERVER_H_
+#define RQS_SERVER_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "db/store.h"
+#include "server/config.h"
+#include "server/services.h"
+#include "server/thread_pool.h"
+
+namespace rqs::server {
+
+class Server {
+ public:
+  // Opens the database (running pending migrations), creates the first admin
+  // if there is no user yet (printing its token to `log` unless a token file
+  // is configured) and starts listening. Returns the running server.
+  // Errors: those of db::Store::Open and BootstrapAdmin; UNAVAILABLE if the
+  // address cannot be bound; INVALID_ARGUMENT for unreadable TLS files.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config,
+                                                       std::ostream& log);
+
+  // Shuts down (if not yet) and releases everything.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The port actually bound (useful when the configuration asked for 0).
+  int port() const { return port_; }
+  // "host:port" with the bound port, for clients to dial.
+  const std::string& address() const { return address_; }
+  // The store the server uses; for tests that inspect the database.
+  db::Store& store() { return *store_; }
+
+  // Stops accepting calls, lets running calls finish (cancelling those still
+  // running after `grace`), then stops the workers. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+
+ private:
+  Server() = default;
+
+  std::unique_ptr<db::Store> store_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<InstrumentServiceImpl> instrument_service_;
+  std::unique_ptr<UserServiceImpl> user_service_;
+  std::unique_ptr<ReviewServiceImpl> review_service_;
+  std::unique_ptr<AssessmentServiceImpl> assessment_service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int port_ = 0;
+  std::string address_;
+  bool shut_down_ = false;
+};
+
+}  // namespace rqs::server
+
+#endif  // RQS_SERVER_SERVER_H_

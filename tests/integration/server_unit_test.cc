@@ -1,0 +1,165 @@
+// Unit tests of the server's pure parts: configuration, input limits, status
+// conversion and the worker pool. No database, no network.
+#include <atomic>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/synchronization/notification.h"
+#include "server/config.h"
+#include "server/limits.h"
+#include "server/status.h"
+#include "server/thread_pool.h"
+
+namespace rqs::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+EnvLookup FakeEnv(std::map<std::string, std::string> values) {
+  return [values](absl::string_view name) -> std::optional<std::string> {
+    auto it = values.find(std::string(name));
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(ServerConfigTest, DefaultsAndEnvironment) {
+  absl::StatusOr<ServerConfig> config =
+      ParseServerConfig({}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->database_url, "dbname=rqs");
+  EXPECT_EQ(config->listen, "localhost:50051");
+  EXPECT_EQ(config->pool_size, 8);
+  EXPECT_FALSE(config->UsesTls());
+
+  config = ParseServerConfig({}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"},
+                                          {"RQS_LISTEN", "[::1]:0"},
+                                          {"RQS_POOL_SIZE", "3"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "[::1]:0");
+  EXPECT_EQ(config->pool_size, 3);
+}
+
+TEST(ServerConfigTest, FlagsWinOverEnvironment) {
+  absl::StatusOr<ServerConfig> config =
+      ParseServerConfig({"--listen=127.0.0.1:7000", "--pool-size", "5"},
+                        FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"},
+                                 {"RQS_LISTEN", "localhost:1"},
+                                 {"RQS_POOL_SIZE", "9"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "127.0.0.1:7000");
+  EXPECT_EQ(config->pool_size, 5);
+}
+
+TEST(ServerConfigTest, RejectsBadSettingsNamingThem) {
+  const std::map<std::string, std::string> db = {{"RQS_DATABASE_URL", "dbname=rqs"}};
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"--listen", "example.org:50051"}, "plaintext"},
+      {{"--listen", "localhost"}, "--listen"},
+      {{"--listen", "localhost:70000"}, "--listen"},
+      {{"--listen", "::1:5"}, "--listen"},
+      {{"--pool-size", "x"}, "--pool-size"},
+      {{"--pool-size", "1000"}, "--pool-size"},
+      {{"--tls-key", "/etc/hostname"}, "--tls-cert"},
+      {{"--tls-cert", "/nonexistent", "--tls-key", "/nonexistent"}, "--tls-cert"},
+      {{"--unknown"}, "--unknown"},
+      {{"--listen"}, "needs a value"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<ServerConfig> config = ParseServerConfig(c.args, FakeEnv(db));
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_THAT(config.status().message(), HasSubstr(c.message));
+  }
+  EXPECT_THAT(ParseServerConfig({}, FakeEnv({})).status().message(),
+              HasSubstr("RQS_DATABASE_URL"));
+  absl::StatusOr<ServerConfig> help = ParseServerConfig({"--help"}, FakeEnv({}));
+  ASSERT_TRUE(help.ok());
+  EXPECT_TRUE(help->help);
+}
+
+TEST(ServerConfigTest, TlsAllowsAnyAddress) {
+  absl::StatusOr<ServerConfig> config = ParseServerConfig(
+      {"--listen", "0.0.0.0:443", "--tls-cert", "/etc/hostname", "--tls-key", "/etc/hostname"},
+      FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->UsesTls());
+}
+
+TEST(ServerConfigTest, Loopback) {
+  EXPECT_TRUE(IsLoopback("localhost:1"));
+  EXPECT_TRUE(IsLoopback("127.0.0.1:0"));
+  EXPECT_TRUE(IsLoopback("[::1]:50051"));
+  EXPECT_FALSE(IsLoopback("0.0.0.0:1"));
+  EXPECT_FALSE(IsLoopback("[::]:1"));
+  EXPECT_FALSE(IsLoopback("example.org:1"));
+}
+
+TEST(LimitsTest, CountsCharactersNotBytes) {
+  EXPECT_TRUE(CheckText("f", "", 0).ok());
+  EXPECT_TRUE(CheckText("f", "\xc3\xa9\xc3\xa9", 2).ok());  // "éé": 4 bytes, 2 characters.
+  EXPECT_TRUE(CheckText("f", "\xf0\x9f\x98\x80", 1).ok());  // One emoji.
+  absl::Status status = CheckText("title", "abc", 2);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("title"));
+}
+
+TEST(LimitsTest, RejectsInvalidUtf8AndNul) {
+  for (const std::string& bad :
+       {std::string("\xff"), std::string("\xc3"), std::string("\xc0\xaf"),  // overlong '/'
+        std::string("\xed\xa0\x80"),                                      // surrogate
+        std::string("\xf4\x90\x80\x80"),                                  // above U+10FFFF
+        std::string("a\0b", 3)}) {
+    absl::Status status = CheckText("rationale", bad, 100);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(status.message(), HasSubstr("rationale"));
+  }
+  EXPECT_EQ(CheckRequiredText("name", "", 10).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckCount("studies", 3, 2).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CheckCount("studies", 2, 2).ok());
+}
+
+TEST(StatusTest, CodesMapOneToOne) {
+  for (int code = 1; code <= 16; ++code) {
+    const absl::Status status(static_cast<absl::StatusCode>(code), "message");
+    const grpc::Status converted = ToGrpcStatus(status);
+    EXPECT_EQ(static_cast<int>(converted.error_code()), code);
+  }
+  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+  EXPECT_EQ(ToGrpcStatus(absl::NotFoundError("review 3 not found")).error_message(),
+            "review 3 not found");
+  // Internal details stay in the server log.
+  EXPECT_THAT(ToGrpcStatus(absl::InternalError("SQL: relation x")).error_message(),
+              ::testing::Not(HasSubstr("SQL")));
+}
+
+TEST(ThreadPoolTest, RunsEveryAcceptedTaskAndBoundsTheQueue) {
+  std::atomic<int> ran{0};
+  {
+    ThreadPool pool(1, 2);
+    absl::Notification release;
+    absl::Notification started;
+    ASSERT_TRUE(pool.TrySubmit([&] {
+      started.Notify();
+      release.WaitForNotification();
+      ++ran;
+    }));
+    started.WaitForNotification();
+    EXPECT_TRUE(pool.TrySubmit([&] { ++ran; }));
+    EXPECT_TRUE(pool.TrySubmit([&] { ++ran; }));
+    EXPECT_FALSE(pool.TrySubmit([&] { ++ran; }));  // Queue full.
+    release.Notify();
+  }
+  EXPECT_EQ(ran.load(), 3);
+}
+
+}  // namespace
+}  // namespace rqs::server
