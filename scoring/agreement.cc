@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/math/distributions/fisher_f.hpp>
 #include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -46,6 +47,7 @@ using QuietPolicy = boost::math::policies::policy<
     boost::math::policies::indeterminate_result_error<boost::math::policies::ignore_error>>;
 using Normal = boost::math::normal_distribution<double, QuietPolicy>;
 using FisherF = boost::math::fisher_f_distribution<double, QuietPolicy>;
+using StudentT = boost::math::students_t_distribution<double, QuietPolicy>;
 
 // Above this many categories the ratings are a continuous scale and the
 // per-category warnings (unused categories) would only be noise.
@@ -179,6 +181,50 @@ void FillCohenUncertainty(const PreparedTable& p, Weighting weighting, double le
     const double z = kappa / std::sqrt(null_variance);
     stat.z = Finite(z);
     if (stat.z.has_value()) stat.p_value = Finite(TwoSidedNormalP(z));
+  }
+}
+
+// Gwet's AC1/AC2 variance (Gwet 2008; handbook 4th ed., ch. 5), as R irrCAC
+// gwet.ac1.raw() computes it for complete data and an infinite population:
+// var = sum_i (x_i - AC)^2 / (n (n - 1)) with the linearised subject terms
+// x_i = (pa_i - pe) / (1 - pe) - 2 (1 - AC) (pe_i - pe) / (1 - pe). The test
+// and the interval use Student's t on n - 1 df; the upper bound is capped at 1
+// as irrCAC does.
+void FillGwetUncertainty(const PreparedTable& p, Weighting weighting, double level,
+                         Statistic& stat) {
+  if (!stat.value.has_value() || p.complete < 2 || p.scale.count < 2) return;
+  const double ac = *stat.value;
+  const double n = p.complete;
+  const double r = p.raters;
+  const double q = p.scale.count;
+  std::vector<double> share(Index(p.scale.count), 0.0);
+  for (const int category : p.category) share[Index(category)] += 1.0 / (n * r);
+  double spread = 0.0;
+  for (const double s : share) spread += s * (1.0 - s);
+  const double factor = agreement_internal::WeightTotal(weighting, p.scale.count) / (q * (q - 1.0));
+  const double chance = factor * spread;
+  if (!(1.0 - chance > 0.0)) return;
+  const std::vector<double>& agreement = p.agreement[static_cast<std::size_t>(weighting)];
+  double squares = 0.0;
+  for (int c = 0; c < p.complete; ++c) {
+    double used_share = 0.0;
+    for (int j = 0; j < p.raters; ++j) {
+      used_share += share[Index(p.category[Index(c) * Index(p.raters) + Index(j)])];
+    }
+    const double subject_chance = factor * (1.0 - used_share / r);
+    const double x = (agreement[Index(c)] - chance) / (1.0 - chance) -
+                     2.0 * (1.0 - ac) * (subject_chance - chance) / (1.0 - chance);
+    squares += (x - ac) * (x - ac);
+  }
+  const double se = std::sqrt(squares / (n * (n - 1.0)));
+  if (!std::isfinite(se)) return;
+  stat.standard_error = se;
+  const StudentT t(n - 1.0);
+  const double quantile = boost::math::quantile(t, 0.5 + level / 2.0);
+  stat.ci_lower = Finite(ac - quantile * se);
+  stat.ci_upper = Finite(std::min(1.0, ac + quantile * se));
+  if (se > 0.0) {
+    stat.p_value = Finite(2.0 * boost::math::cdf(boost::math::complement(t, std::abs(ac / se))));
   }
 }
 
@@ -420,6 +466,9 @@ AgreementResult ComputeAnalytic(const RatingsTable& table, const PreparedTable& 
   FillCohenUncertainty(p, Weighting::kLinear, level, result.cohen_kappa_linear);
   FillCohenUncertainty(p, Weighting::kQuadratic, level, result.cohen_kappa_quadratic);
   FillFleissUncertainty(p, result.fleiss_kappa);
+  FillGwetUncertainty(p, Weighting::kUnweighted, level, result.gwet_ac1);
+  FillGwetUncertainty(p, Weighting::kLinear, level, result.gwet_ac2_linear);
+  FillGwetUncertainty(p, Weighting::kQuadratic, level, result.gwet_ac2_quadratic);
   FillIccUncertainty(p, level, result);
   (void)table;
   return result;
@@ -620,14 +669,15 @@ absl::StatusOr<Statistic> FleissKappa(const RatingsTable& table) {
   return Single(table, StatisticId::kFleissKappa, 0.95);
 }
 
-absl::StatusOr<Statistic> GwetAc(const RatingsTable& table, Weighting weighting) {
+absl::StatusOr<Statistic> GwetAc(const RatingsTable& table, Weighting weighting,
+                                 double confidence_level) {
   switch (weighting) {
     case Weighting::kUnweighted:
-      return Single(table, StatisticId::kGwetAc1, 0.95);
+      return Single(table, StatisticId::kGwetAc1, confidence_level);
     case Weighting::kLinear:
-      return Single(table, StatisticId::kGwetAc2Linear, 0.95);
+      return Single(table, StatisticId::kGwetAc2Linear, confidence_level);
     case Weighting::kQuadratic:
-      return Single(table, StatisticId::kGwetAc2Quadratic, 0.95);
+      return Single(table, StatisticId::kGwetAc2Quadratic, confidence_level);
   }
   return absl::InvalidArgumentError("unknown weighting");
 }

@@ -81,21 +81,24 @@ struct AgreementOptions {
 // data stay std::nullopt.
 struct Statistic {
   std::optional<double> value;
-  // Asymptotic standard error. Cohen's kappa: non-null SE of Fleiss, Cohen &
+  // Standard error. Cohen's kappa: asymptotic non-null SE of Fleiss, Cohen &
   // Everitt (1969), used for the CI. Fleiss' kappa: SE under the null
-  // hypothesis kappa = 0 (Fleiss, Nee & Landis 1979), used for z.
+  // hypothesis kappa = 0 (Fleiss, Nee & Landis 1979), used for z. Gwet's
+  // AC1/AC2: Gwet's (2008) linearised variance, as R irrCAC gwet.ac1.raw().
   std::optional<double> standard_error;
-  // z statistic of the test "no agreement beyond chance" (kappas only). For
-  // Cohen's kappa it uses the null SE of Fleiss, Cohen & Everitt (1969).
+  // z statistic of the test "no agreement beyond chance" (Cohen's and Fleiss'
+  // kappa). For Cohen's kappa it uses the null SE of Fleiss, Cohen & Everitt.
   std::optional<double> z;
   // F statistic and its degrees of freedom (ICCs only), as R psych ICC().
   std::optional<double> f;
   std::optional<double> df1;
   std::optional<double> df2;
-  // Two-sided p-value of z (kappas), upper-tail p-value of F (ICCs).
+  // Two-sided p-value: of z (kappas), of AC / SE on Student's t with n - 1 df
+  // (Gwet, as irrCAC); upper-tail p-value of F (ICCs).
   std::optional<double> p_value;
-  // Analytic interval at AgreementOptions::confidence_level: value -/+ z*SE for
-  // Cohen's kappa, F-distribution bounds (McGraw & Wong 1996) for the ICCs.
+  // Analytic interval at AgreementOptions::confidence_level: value -/+ z*SE
+  // for Cohen's kappa; value -/+ t(n-1)*SE capped above at 1 for Gwet (as
+  // irrCAC); F-distribution bounds (McGraw & Wong 1996) for the ICCs.
   std::optional<double> ci_lower;
   std::optional<double> ci_upper;
   // Bootstrap percentile interval (subjects resampled); set only when
@@ -252,9 +255,11 @@ absl::StatusOr<Statistic> CohenKappa(const RatingsTable& table, Weighting weight
 absl::StatusOr<Statistic> FleissKappa(const RatingsTable& table);
 
 // Gwet's AC1 (kUnweighted) or AC2 (kLinear / kQuadratic) over complete
-// subjects, as Gwet's handbook (4th ed.) and R irrCAC gwet.ac1.raw(). Value
-// only. Undefined with no complete subject or when chance agreement is 1.
-absl::StatusOr<Statistic> GwetAc(const RatingsTable& table, Weighting weighting);
+// subjects, with SE, t-based CI and p, as Gwet's handbook (4th ed.) and R
+// irrCAC gwet.ac1.raw(). Undefined with no complete subject or fewer than two
+// categories; the SE needs two complete subjects.
+absl::StatusOr<Statistic> GwetAc(const RatingsTable& table, Weighting weighting,
+                                 double confidence_level = 0.95);
 
 // Metric (difference function) of Krippendorff's alpha.
 enum class AlphaMetric { kNominal, kOrdinal, kInterval, kRatio };

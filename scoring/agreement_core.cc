@@ -32,23 +32,6 @@ std::vector<double> SortedDistinct(std::vector<double> values) {
   return values;
 }
 
-// Sum of the agreement weights over all ordered category pairs, closed form
-// of sum_{k,l} (1 - f(k, l)) for q categories (Gwet's T_w).
-double WeightTotal(Weighting weighting, int q) {
-  const double qd = q;
-  switch (weighting) {
-    case Weighting::kUnweighted:
-      return qd;
-    case Weighting::kLinear:
-      // sum |k - l| = q (q^2 - 1) / 3, scaled by 1 / (q - 1).
-      return qd * qd - qd * (qd + 1.0) / 3.0;
-    case Weighting::kQuadratic:
-      // sum (k - l)^2 = q^2 (q^2 - 1) / 6, scaled by 1 / (q - 1)^2.
-      return qd * qd - qd * qd * (qd + 1.0) / (6.0 * (qd - 1.0));
-  }
-  return qd;
-}
-
 // CSR offsets of `items` items spread over `groups` groups by group_of(i).
 template <typename GroupOf>
 std::vector<int> GroupOffsets(std::size_t groups, std::size_t items, GroupOf group_of) {
@@ -117,6 +100,21 @@ double PairSquares(double n, double sum, double sum_sq) {
 }
 
 }  // namespace
+
+double WeightTotal(Weighting weighting, int q) {
+  const double qd = q;
+  switch (weighting) {
+    case Weighting::kUnweighted:
+      return qd;
+    case Weighting::kLinear:
+      // sum |k - l| = q (q^2 - 1) / 3, scaled by 1 / (q - 1).
+      return qd * qd - qd * (qd + 1.0) / 3.0;
+    case Weighting::kQuadratic:
+      // sum (k - l)^2 = q^2 (q^2 - 1) / 6, scaled by 1 / (q - 1)^2.
+      return qd * qd - qd * qd * (qd + 1.0) / (6.0 * (qd - 1.0));
+  }
+  return qd;
+}
 
 double Disagreement(Weighting weighting, const CategoryScale& scale, int i, int j) {
   switch (weighting) {

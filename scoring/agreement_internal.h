@@ -31,6 +31,10 @@ struct CategoryScale {
 // Disagreement f with weight = 1 - f between category positions i and j.
 double Disagreement(Weighting weighting, const CategoryScale& scale, int i, int j);
 
+// Sum of the agreement weights over all ordered pairs of q >= 2 categories,
+// sum_{k,l} (1 - f(k, l)) in closed form: Gwet's T_w.
+double WeightTotal(Weighting weighting, int q);
+
 // u_i = sum_j b_j * w(i, j) for every category i, in O(q): the weighted
 // marginal of Fleiss, Cohen & Everitt (1969). `u` is resized to b.size().
 void WeightedMarginal(const std::vector<double>& b, Weighting weighting, const CategoryScale& scale,

@@ -152,6 +152,29 @@ TEST(CohenKappaTest, MatchesStatsmodelsOnDiagnosis4x4) {
   EXPECT_NEAR(*r.cohen_kappa_quadratic.z, 5.7464400481093145, 1e-8);
 }
 
+TEST(CohenKappaTest, MatchesSasPrintoutQuotedByStatsmodels) {
+  // SAS PROC FREQ printout for the 3x3 table {{0,4,1},{0,8,0},{0,1,5}}, as
+  // quoted in statsmodels 0.13.5 test_inter_rater.py (TestUnweightedCohens,
+  // TestWeightedCohens; Cicchetti-Allison = linear weights): kappa, ASE, 95%
+  // limits, ASE under H0, Z, two-sided p.
+  const RatingsTable table = testing::FromContingency({{0, 4, 1}, {0, 8, 0}, {0, 1, 5}});
+  const AgreementResult r = Compute(table);
+  EXPECT_NEAR(*r.cohen_kappa.value, 0.4842, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa.standard_error, 0.1380, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa.ci_lower, 0.2137, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa.ci_upper, 0.7547, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa.value / *r.cohen_kappa.z, 0.1484, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa.z, 3.2626, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa.p_value, 0.0011, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa_linear.value, 0.4701, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa_linear.standard_error, 0.1457, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa_linear.ci_lower, 0.1845, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa_linear.ci_upper, 0.7558, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa_linear.value / *r.cohen_kappa_linear.z, 0.1426, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa_linear.z, 3.2971, Printed(4));
+  EXPECT_NEAR(*r.cohen_kappa_linear.p_value, 0.0010, Printed(4));
+}
+
 TEST(CohenKappaTest, RequiresExactlyTwoRaters) {
   absl::StatusOr<Statistic> k = CohenKappa(ShroutFleiss(), Weighting::kUnweighted);
   EXPECT_EQ(k.status().code(), absl::StatusCode::kInvalidArgument);
@@ -227,6 +250,32 @@ TEST(GwetTest, MatchesIrrCacPortOnDiagnosis4x4AndGender) {
   absl::StatusOr<Statistic> gender = GwetAc(Gender(), Weighting::kUnweighted);
   ASSERT_TRUE(gender.ok());
   EXPECT_NEAR(*gender->value, 0.208, Printed(3));
+}
+
+TEST(GwetTest, StandardErrorMatchesIrrCacOnSixRaters) {
+  const AgreementResult r = Compute(SixRaters());
+  // irrCAC 1.0 README, gwet.ac1.dist(distrib.6raters): stderr 0.08418757,
+  // conf.int (0.264, 0.625), p.value 0.0001155927.
+  EXPECT_NEAR(*r.gwet_ac1.standard_error, 0.08418757, Printed(8));
+  EXPECT_NEAR(*r.gwet_ac1.ci_lower, 0.264, Printed(3));
+  EXPECT_NEAR(*r.gwet_ac1.ci_upper, 0.625, Printed(3));
+  EXPECT_NEAR(*r.gwet_ac1.p_value, 0.0001155927, Printed(10));
+  // irrCAC 1.0 weighting vignette, quadratic weights: stderr 0.1058227,
+  // conf.int (0.257, 0.711), p.value 0.0004356618.
+  EXPECT_NEAR(*r.gwet_ac2_quadratic.standard_error, 0.1058227, Printed(7));
+  EXPECT_NEAR(*r.gwet_ac2_quadratic.ci_lower, 0.257, Printed(3));
+  EXPECT_NEAR(*r.gwet_ac2_quadratic.ci_upper, 0.711, Printed(3));
+  EXPECT_NEAR(*r.gwet_ac2_quadratic.p_value, 0.0004356618, Printed(10));
+}
+
+TEST(GwetTest, StandardErrorMatchesIrrCacPortOnGender) {
+  // Python irrCAC port test_gwet.py (raw_gender): se 0.091, CI (0.014, 0.403),
+  // p 0.03776.
+  const AgreementResult r = Compute(Gender());
+  EXPECT_NEAR(*r.gwet_ac1.standard_error, 0.091, Printed(3));
+  EXPECT_NEAR(*r.gwet_ac1.ci_lower, 0.014, Printed(3));
+  EXPECT_NEAR(*r.gwet_ac1.ci_upper, 0.403, Printed(3));
+  EXPECT_NEAR(*r.gwet_ac1.p_value, 0.03776, Printed(5));
 }
 
 // ---------------------------------------------------------------------------
