@@ -2,10 +2,9 @@
 
 #include <exception>
 #include <new>
+#include <pqxx/except>
 #include <string>
 #include <string_view>
-
-#include <pqxx/except>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -55,9 +54,8 @@ ClassifiedError ClassifyCurrentException(const std::string& context) {
     // The connection broke while COMMIT was in flight: it may or may not have
     // committed, so a retry must be the caller's (idempotent) decision.
     result.connection_broken = true;
-    result.status = absl::UnavailableError(
-        absl::StrCat(context, ": connection lost during commit; outcome unknown: ",
-                     FirstLine(e.what())));
+    result.status = absl::UnavailableError(absl::StrCat(
+        context, ": connection lost during commit; outcome unknown: ", FirstLine(e.what())));
   } catch (const pqxx::statement_completion_unknown& e) {
     result.connection_broken = true;
     result.status = absl::UnavailableError(

@@ -2,14 +2,13 @@
 
 #include <cstdint>
 #include <map>
-#include <string>
-#include <vector>
-
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/row>
 #include <pqxx/transaction>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,9 +25,9 @@ constexpr int64_t kMigrationLockKey = 0x7271736d696772;
 absl::Status CheckNumbering(const std::vector<Migration>& migrations) {
   for (size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "migration '", std::string(migrations[i].name), "' has version ", migrations[i].version,
-          ", expected ", i + 1));
+      return absl::InvalidArgumentError(absl::StrCat("migration '", std::string(migrations[i].name),
+                                                     "' has version ", migrations[i].version,
+                                                     ", expected ", i + 1));
     }
   }
   return absl::OkStatus();
@@ -63,16 +62,16 @@ absl::StatusOr<int> MigrateLocked(pqxx::connection& connection,
   int current = 0;
   for (const auto& [version, name] : applied) {
     if (version > known) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the database schema is at version ", applied.rbegin()->first,
-          " but this server only knows versions up to ", known,
-          "; run a newer rqs server against this database"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the database schema is at version ", applied.rbegin()->first,
+                       " but this server only knows versions up to ", known,
+                       "; run a newer rqs server against this database"));
     }
     const Migration& migration = migrations[static_cast<size_t>(version - 1)];
     if (name != migration.name) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the database recorded migration ", version, " as '", name,
-          "' but this server knows it as '", std::string(migration.name), "'"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the database recorded migration ", version, " as '", name,
+                       "' but this server knows it as '", std::string(migration.name), "'"));
     }
     current = version > current ? version : current;
   }

@@ -1,12 +1,11 @@
 #include "db/pool.h"
 
 #include <memory>
+#include <pqxx/connection>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <pqxx/connection>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -39,9 +38,9 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Acquire(
     absl::MutexLock lock(&mu_);
     if (!mu_.AwaitWithTimeout(absl::Condition(this, &ConnectionPool::CanAcquire),
                               acquire_timeout_)) {
-      return absl::UnavailableError(absl::StrCat(
-          context, ": all ", size_, " database connections stayed busy for ",
-          absl::FormatDuration(acquire_timeout_)));
+      return absl::UnavailableError(absl::StrCat(context, ": all ", size_,
+                                                 " database connections stayed busy for ",
+                                                 absl::FormatDuration(acquire_timeout_)));
     }
     if (!idle_.empty()) {
       std::unique_ptr<pqxx::connection> connection = std::move(idle_.back());

@@ -8,13 +8,12 @@
 #define RQS_DB_POOL_H_
 
 #include <memory>
+#include <pqxx/connection>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-#include <pqxx/connection>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -40,8 +39,7 @@ class ConnectionPool {
   // terminated while idle in the pool), `fn` runs once more on a new
   // connection, so a database restart costs callers nothing once it is over.
   template <typename Fn>
-  auto Run(const std::string& context, Fn&& fn)
-      -> std::invoke_result_t<Fn&, pqxx::connection&> {
+  auto Run(const std::string& context, Fn&& fn) -> std::invoke_result_t<Fn&, pqxx::connection&> {
     using Result = std::invoke_result_t<Fn&, pqxx::connection&>;
     for (int attempt = 0;; ++attempt) {
       absl::StatusOr<std::unique_ptr<pqxx::connection>> connection = Acquire(context);

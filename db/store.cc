@@ -4,20 +4,19 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
+#include <pqxx/row>
+#include <pqxx/transaction>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <pqxx/connection>
-#include <pqxx/nontransaction>
-#include <pqxx/result>
-#include <pqxx/row>
-#include <pqxx/transaction>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -55,9 +54,7 @@ constexpr char kAssessmentColumns[] =
     "rqs_unix_micros(a.created_at), rqs_unix_micros(a.updated_at), "
     "rqs_unix_micros(a.submitted_at)";
 
-absl::Time TimeAt(const pqxx::field& field) {
-  return absl::FromUnixMicros(field.as<int64_t>());
-}
+absl::Time TimeAt(const pqxx::field& field) { return absl::FromUnixMicros(field.as<int64_t>()); }
 
 std::optional<absl::Time> OptionalTimeAt(const pqxx::field& field) {
   if (field.is_null()) return std::nullopt;
@@ -72,9 +69,8 @@ std::string MicrosOrEmpty(const std::optional<absl::Time>& time) {
 // The audit triggers read the acting user and the action from these
 // transaction-local settings.
 void BeginAudited(pqxx::transaction_base& txn, std::string_view action, int64_t actor_id) {
-  txn.exec_params(
-      "SELECT set_config('rqs.actor_id', $1, true), set_config('rqs.action', $2, true)",
-      actor_id == 0 ? std::string() : std::to_string(actor_id), std::string(action));
+  txn.exec_params("SELECT set_config('rqs.actor_id', $1, true), set_config('rqs.action', $2, true)",
+                  actor_id == 0 ? std::string() : std::to_string(actor_id), std::string(action));
 }
 
 // --- Enum names, as stored. ---
@@ -108,7 +104,9 @@ std::optional<scoring::StudyType> ParseStudyTypeName(const std::string& name) {
 // turns a violated invariant into INTERNAL through the pool.
 template <typename T>
 T Require(std::optional<T> value, std::string_view what) {
-  if (!value.has_value()) throw std::runtime_error(absl::StrCat("unknown ", std::string(what), " in database"));
+  if (!value.has_value()) {
+    throw std::runtime_error(absl::StrCat("unknown ", std::string(what), " in database"));
+  }
   return *value;
 }
 
@@ -186,8 +184,7 @@ Assessment ToAssessment(const pqxx::row& row) {
   assessment.study_id = row[2].as<int64_t>();
   assessment.rater_id = row[3].as<int64_t>();
   assessment.round = row[4].as<int>();
-  assessment.status =
-      Require(ParseAssessmentStatus(row[5].as<std::string>()), "assessment status");
+  assessment.status = Require(ParseAssessmentStatus(row[5].as<std::string>()), "assessment status");
   assessment.instrument_id = row[6].as<std::string>();
   assessment.instrument_version = row[7].as<std::string>();
   assessment.server_version = row[8].as<std::string>();
@@ -233,10 +230,10 @@ void LoadAnswers(pqxx::transaction_base& txn, std::vector<Assessment>& assessmen
 template <typename... Args>
 std::vector<Assessment> QueryAssessments(pqxx::transaction_base& txn, const char* where,
                                          Args&&... args) {
-  const pqxx::result rows = txn.exec_params(
-      absl::StrCat("SELECT ", kAssessmentColumns, " FROM assessments a WHERE ", where,
-                   " ORDER BY a.study_id, a.rater_id, a.round"),
-      std::forward<Args>(args)...);
+  const pqxx::result rows =
+      txn.exec_params(absl::StrCat("SELECT ", kAssessmentColumns, " FROM assessments a WHERE ",
+                                   where, " ORDER BY a.study_id, a.rater_id, a.round"),
+                      std::forward<Args>(args)...);
   std::vector<Assessment> assessments;
   for (const pqxx::row& row : rows) assessments.push_back(ToAssessment(row));
   LoadAnswers(txn, assessments);
@@ -304,9 +301,9 @@ absl::StatusOr<int64_t> WriteDraft(pqxx::transaction_base& txn, const Assessment
   int64_t id = 0;
   if (!existing.empty()) {
     if (existing[0][1].as<std::string>() != "DRAFT") {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the assessment of study ", input.study_id, " by rater ", input.rater_id,
-                       " in round ", input.round, " is already submitted"));
+      return absl::FailedPreconditionError(absl::StrCat("the assessment of study ", input.study_id,
+                                                        " by rater ", input.rater_id, " in round ",
+                                                        input.round, " is already submitted"));
     }
     id = existing[0][0].as<int64_t>();
     txn.exec_params(
@@ -418,11 +415,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   } else {
     RQS_ASSIGN_OR_RETURN(const int version, ReadSchemaVersion(options.conninfo));
     if (version != LatestSchemaVersion()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the database schema is at version ", version, " but this server needs version ",
-          LatestSchemaVersion(),
-          version > LatestSchemaVersion() ? "; run a newer rqs server"
-                                          : "; open it with migrations enabled"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the database schema is at version ", version,
+                       " but this server needs version ", LatestSchemaVersion(),
+                       version > LatestSchemaVersion() ? "; run a newer rqs server"
+                                                       : "; open it with migrations enabled"));
     }
   }
   return std::unique_ptr<Store>(new Store(std::make_unique<ConnectionPool>(
@@ -465,10 +462,12 @@ absl::StatusOr<User> Store::GetUser(int64_t user_id) {
 absl::StatusOr<User> Store::GetUserByName(std::string_view name) {
   return pool_->Run("GetUserByName", [&](pqxx::connection& c) -> absl::StatusOr<User> {
     pqxx::nontransaction txn(c);
-    const pqxx::result rows = txn.exec_params(
-        absl::StrCat("SELECT ", kUserColumns, " FROM users u WHERE u.name = $1"),
-        std::string(name));
-    if (rows.empty()) return absl::NotFoundError(absl::StrCat("user '", std::string(name), "' not found"));
+    const pqxx::result rows =
+        txn.exec_params(absl::StrCat("SELECT ", kUserColumns, " FROM users u WHERE u.name = $1"),
+                        std::string(name));
+    if (rows.empty()) {
+      return absl::NotFoundError(absl::StrCat("user '", std::string(name), "' not found"));
+    }
     return ToUser(rows[0]);
   });
 }
@@ -490,8 +489,7 @@ absl::StatusOr<User> Store::SetUserAdmin(int64_t user_id, bool is_admin, int64_t
     pqxx::work txn(c);
     BeginAudited(txn, "SetUserAdmin", actor_id);
     const pqxx::result rows = txn.exec_params(
-        absl::StrCat("UPDATE users u SET is_admin = $2 WHERE u.id = $1 RETURNING ",
-                     kUserColumns),
+        absl::StrCat("UPDATE users u SET is_admin = $2 WHERE u.id = $1 RETURNING ", kUserColumns),
         user_id, is_admin);
     if (rows.empty()) return absl::NotFoundError(absl::StrCat("user ", user_id, " not found"));
     User updated = ToUser(rows[0]);
@@ -524,13 +522,13 @@ absl::StatusOr<AuthenticatedUser> Store::LookupApiToken(std::string_view token_h
         pqxx::nontransaction txn(c);
         // Expiry is judged by the database clock, the one that stamped
         // created_at, so server clock skew cannot extend a token.
-        const pqxx::result rows = txn.exec_params(
-            absl::StrCat("SELECT t.id, t.revoked_at IS NOT NULL, "
-                         "coalesce(t.expires_at <= now(), false), ",
-                         kUserColumns,
-                         " FROM api_tokens t JOIN users u ON u.id = t.user_id "
-                         "WHERE t.token_hash = $1"),
-            std::string(token_hash));
+        const pqxx::result rows =
+            txn.exec_params(absl::StrCat("SELECT t.id, t.revoked_at IS NOT NULL, "
+                                         "coalesce(t.expires_at <= now(), false), ",
+                                         kUserColumns,
+                                         " FROM api_tokens t JOIN users u ON u.id = t.user_id "
+                                         "WHERE t.token_hash = $1"),
+                            std::string(token_hash));
         if (rows.empty()) return absl::UnauthenticatedError("unknown API token");
         const pqxx::row& row = rows[0];
         if (row[1].as<bool>()) return absl::UnauthenticatedError("API token revoked");
@@ -550,10 +548,10 @@ absl::StatusOr<std::vector<ApiToken>> Store::ListApiTokens(int64_t user_id) {
       "ListApiTokens", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<ApiToken>> {
         pqxx::nontransaction txn(c);
         std::vector<ApiToken> tokens;
-        for (const pqxx::row& row : txn.exec_params(
-                 absl::StrCat("SELECT ", kTokenColumns,
-                              " FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.id"),
-                 user_id)) {
+        for (const pqxx::row& row :
+             txn.exec_params(absl::StrCat("SELECT ", kTokenColumns,
+                                          " FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.id"),
+                             user_id)) {
           tokens.push_back(ToToken(row));
         }
         return tokens;
@@ -614,16 +612,15 @@ absl::StatusOr<Review> Store::GetReview(int64_t review_id) {
 }
 
 absl::StatusOr<std::vector<Review>> Store::ListReviews() {
-  return pool_->Run("ListReviews",
-                    [&](pqxx::connection& c) -> absl::StatusOr<std::vector<Review>> {
-                      pqxx::nontransaction txn(c);
-                      std::vector<Review> reviews;
-                      for (const pqxx::row& row : txn.exec(absl::StrCat(
-                               "SELECT ", kReviewColumns, " FROM reviews r ORDER BY r.id"))) {
-                        reviews.push_back(ToReview(row));
-                      }
-                      return reviews;
-                    });
+  return pool_->Run("ListReviews", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<Review>> {
+    pqxx::nontransaction txn(c);
+    std::vector<Review> reviews;
+    for (const pqxx::row& row :
+         txn.exec(absl::StrCat("SELECT ", kReviewColumns, " FROM reviews r ORDER BY r.id"))) {
+      reviews.push_back(ToReview(row));
+    }
+    return reviews;
+  });
 }
 
 absl::StatusOr<std::vector<Review>> Store::ListReviewsForUser(int64_t user_id) {
@@ -648,8 +645,7 @@ absl::StatusOr<Review> Store::SetReviewStatus(int64_t review_id, ReviewStatus st
     pqxx::work txn(c);
     BeginAudited(txn, "SetReviewStatus", actor_id);
     const pqxx::result rows = txn.exec_params(
-        absl::StrCat("UPDATE reviews r SET status = $2 WHERE r.id = $1 RETURNING ",
-                     kReviewColumns),
+        absl::StrCat("UPDATE reviews r SET status = $2 WHERE r.id = $1 RETURNING ", kReviewColumns),
         review_id, std::string(ReviewStatusName(status)));
     if (rows.empty()) {
       return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
@@ -665,11 +661,11 @@ absl::StatusOr<ReviewMember> Store::AddReviewMember(int64_t review_id, int64_t u
   return pool_->Run("AddReviewMember", [&](pqxx::connection& c) -> absl::StatusOr<ReviewMember> {
     pqxx::work txn(c);
     BeginAudited(txn, "AddReviewMember", actor_id);
-    const pqxx::result rows = txn.exec_params(
-        absl::StrCat("INSERT INTO review_members AS m (review_id, user_id, role) "
-                     "VALUES ($1, $2, $3) RETURNING ",
-                     kMemberColumns),
-        review_id, user_id, std::string(ReviewRoleName(role)));
+    const pqxx::result rows =
+        txn.exec_params(absl::StrCat("INSERT INTO review_members AS m (review_id, user_id, role) "
+                                     "VALUES ($1, $2, $3) RETURNING ",
+                                     kMemberColumns),
+                        review_id, user_id, std::string(ReviewRoleName(role)));
     ReviewMember added = ToMember(rows[0]);
     txn.commit();
     return added;
@@ -685,11 +681,11 @@ absl::StatusOr<ReviewMember> Store::SetReviewMemberRole(int64_t review_id, int64
         // Update first: the row lock orders this against a concurrent
         // AssignStudy (which locks the member row), so the check below sees
         // its assignment.
-        const pqxx::result rows = txn.exec_params(
-            absl::StrCat("UPDATE review_members m SET role = $3 "
-                         "WHERE m.review_id = $1 AND m.user_id = $2 RETURNING ",
-                         kMemberColumns),
-            review_id, user_id, std::string(ReviewRoleName(role)));
+        const pqxx::result rows =
+            txn.exec_params(absl::StrCat("UPDATE review_members m SET role = $3 "
+                                         "WHERE m.review_id = $1 AND m.user_id = $2 RETURNING ",
+                                         kMemberColumns),
+                            review_id, user_id, std::string(ReviewRoleName(role)));
         if (rows.empty()) {
           return absl::NotFoundError(
               absl::StrCat("user ", user_id, " is not a member of review ", review_id));
@@ -710,8 +706,7 @@ absl::StatusOr<ReviewMember> Store::SetReviewMemberRole(int64_t review_id, int64
 
 absl::StatusOr<std::vector<ReviewMember>> Store::ListReviewMembers(int64_t review_id) {
   return pool_->Run(
-      "ListReviewMembers",
-      [&](pqxx::connection& c) -> absl::StatusOr<std::vector<ReviewMember>> {
+      "ListReviewMembers", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<ReviewMember>> {
         pqxx::read_transaction txn(c);
         if (txn.exec_params("SELECT 1 FROM reviews WHERE id = $1", review_id).empty()) {
           return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
@@ -730,9 +725,9 @@ absl::StatusOr<std::vector<ReviewMember>> Store::ListReviewMembers(int64_t revie
 absl::StatusOr<ReviewRole> Store::GetReviewRole(int64_t review_id, int64_t user_id) {
   return pool_->Run("GetReviewRole", [&](pqxx::connection& c) -> absl::StatusOr<ReviewRole> {
     pqxx::nontransaction txn(c);
-    const pqxx::result rows = txn.exec_params(
-        "SELECT role FROM review_members WHERE review_id = $1 AND user_id = $2", review_id,
-        user_id);
+    const pqxx::result rows =
+        txn.exec_params("SELECT role FROM review_members WHERE review_id = $1 AND user_id = $2",
+                        review_id, user_id);
     if (rows.empty()) {
       return absl::NotFoundError(
           absl::StrCat("user ", user_id, " is not a member of review ", review_id));
@@ -774,10 +769,10 @@ absl::StatusOr<std::vector<Study>> Store::ListStudies(int64_t review_id) {
   return pool_->Run("ListStudies", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<Study>> {
     pqxx::nontransaction txn(c);
     std::vector<Study> studies;
-    for (const pqxx::row& row : txn.exec_params(
-             absl::StrCat("SELECT ", kStudyColumns,
-                          " FROM studies s WHERE s.review_id = $1 ORDER BY s.id"),
-             review_id)) {
+    for (const pqxx::row& row :
+         txn.exec_params(absl::StrCat("SELECT ", kStudyColumns,
+                                      " FROM studies s WHERE s.review_id = $1 ORDER BY s.id"),
+                         review_id)) {
       studies.push_back(ToStudy(row));
     }
     return studies;
@@ -803,19 +798,18 @@ absl::StatusOr<Assignment> Store::AssignStudy(int64_t study_id, int64_t rater_id
       return absl::FailedPreconditionError(
           absl::StrCat("user ", rater_id, " is not a RATER of review ", review_id));
     }
-    const pqxx::result rows = txn.exec_params(
-        absl::StrCat("INSERT INTO assignments AS g (review_id, study_id, rater_id) "
-                     "VALUES ($1, $2, $3) RETURNING ",
-                     kAssignmentColumns),
-        review_id, study_id, rater_id);
+    const pqxx::result rows =
+        txn.exec_params(absl::StrCat("INSERT INTO assignments AS g (review_id, study_id, rater_id) "
+                                     "VALUES ($1, $2, $3) RETURNING ",
+                                     kAssignmentColumns),
+                        review_id, study_id, rater_id);
     Assignment assignment = ToAssignment(rows[0]);
     txn.commit();
     return assignment;
   });
 }
 
-absl::StatusOr<std::vector<Assignment>> Store::AutoAssign(int64_t review_id,
-                                                          int raters_per_study,
+absl::StatusOr<std::vector<Assignment>> Store::AutoAssign(int64_t review_id, int raters_per_study,
                                                           int64_t actor_id) {
   if (raters_per_study < 1) {
     return absl::InvalidArgumentError(
@@ -827,8 +821,7 @@ absl::StatusOr<std::vector<Assignment>> Store::AutoAssign(int64_t review_id,
         BeginAudited(txn, "AutoAssign", actor_id);
         // One AutoAssign per review at a time, so two cannot both see a
         // study as short of raters.
-        if (txn.exec_params("SELECT 1 FROM reviews WHERE id = $1 FOR UPDATE", review_id)
-                .empty()) {
+        if (txn.exec_params("SELECT 1 FROM reviews WHERE id = $1 FOR UPDATE", review_id).empty()) {
           return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
         }
         // Raters and their current load, locked against role changes.
@@ -840,9 +833,9 @@ absl::StatusOr<std::vector<Assignment>> Store::AutoAssign(int64_t review_id,
           load[row[0].as<int64_t>()] = 0;
         }
         if (static_cast<int>(load.size()) < raters_per_study) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("review ", review_id, " has ", load.size(), " raters, fewer than ",
-                           raters_per_study));
+          return absl::FailedPreconditionError(absl::StrCat("review ", review_id, " has ",
+                                                            load.size(), " raters, fewer than ",
+                                                            raters_per_study));
         }
         std::map<int64_t, std::set<int64_t>> raters_of_study;
         for (const pqxx::row& row : txn.exec_params(
@@ -891,12 +884,12 @@ absl::StatusOr<std::vector<Assignment>> Store::ListAssignments(int64_t review_id
       "ListAssignments", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<Assignment>> {
         pqxx::nontransaction txn(c);
         std::vector<Assignment> assignments;
-        for (const pqxx::row& row : txn.exec_params(
-                 absl::StrCat("SELECT ", kAssignmentColumns,
-                              " FROM assignments g WHERE g.review_id = $1 "
-                              "AND ($2::bigint = 0 OR g.rater_id = $2::bigint) "
-                              "ORDER BY g.study_id, g.rater_id"),
-                 review_id, rater_id)) {
+        for (const pqxx::row& row :
+             txn.exec_params(absl::StrCat("SELECT ", kAssignmentColumns,
+                                          " FROM assignments g WHERE g.review_id = $1 "
+                                          "AND ($2::bigint = 0 OR g.rater_id = $2::bigint) "
+                                          "ORDER BY g.study_id, g.rater_id"),
+                             review_id, rater_id)) {
           assignments.push_back(ToAssignment(row));
         }
         return assignments;
@@ -934,8 +927,8 @@ absl::StatusOr<SubmitResult> Store::SubmitAssessment(const AssessmentInput& inpu
   if (input.idempotency_key.empty() || input.idempotency_key.size() > 200) {
     return absl::InvalidArgumentError("idempotency_key must have 1..200 characters");
   }
-  absl::StatusOr<SubmitResult> result = pool_->Run(
-      "SubmitAssessment", [&](pqxx::connection& c) -> absl::StatusOr<SubmitResult> {
+  absl::StatusOr<SubmitResult> result =
+      pool_->Run("SubmitAssessment", [&](pqxx::connection& c) -> absl::StatusOr<SubmitResult> {
         pqxx::work txn(c);
         BeginAudited(txn, "SubmitAssessment", actor_id);
         if (std::optional<Assessment> first =
@@ -996,20 +989,19 @@ absl::StatusOr<Assessment> Store::FindAssessment(int64_t study_id, int64_t rater
 }
 
 absl::StatusOr<std::vector<Assessment>> Store::ListAssessments(
-    int64_t review_id, int64_t study_id, int64_t rater_id,
-    std::optional<AssessmentStatus> status) {
+    int64_t review_id, int64_t study_id, int64_t rater_id, std::optional<AssessmentStatus> status) {
   const std::string status_name =
       status.has_value() ? std::string(AssessmentStatusName(*status)) : std::string();
-  return pool_->Run(
-      "ListAssessments", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<Assessment>> {
-        pqxx::read_transaction txn(c);
-        return QueryAssessments(txn,
-                                "a.review_id = $1 "
-                                "AND ($2::bigint = 0 OR a.study_id = $2::bigint) "
-                                "AND ($3::bigint = 0 OR a.rater_id = $3::bigint) "
-                                "AND ($4::text = '' OR a.status = $4::text)",
-                                review_id, study_id, rater_id, status_name);
-      });
+  return pool_->Run("ListAssessments",
+                    [&](pqxx::connection& c) -> absl::StatusOr<std::vector<Assessment>> {
+                      pqxx::read_transaction txn(c);
+                      return QueryAssessments(txn,
+                                              "a.review_id = $1 "
+                                              "AND ($2::bigint = 0 OR a.study_id = $2::bigint) "
+                                              "AND ($3::bigint = 0 OR a.rater_id = $3::bigint) "
+                                              "AND ($4::text = '' OR a.status = $4::text)",
+                                              review_id, study_id, rater_id, status_name);
+                    });
 }
 
 // --- Audit log ---

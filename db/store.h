@@ -80,7 +80,7 @@ struct NewUser {
 struct ApiToken {
   int64_t id = 0;
   int64_t user_id = 0;
-  std::string label;                    // Free text, e.g. "laptop".
+  std::string label;  // Free text, e.g. "laptop".
   absl::Time created_at;
   std::optional<absl::Time> expires_at;  // nullopt: never expires.
   std::optional<absl::Time> revoked_at;  // nullopt: not revoked.
@@ -113,12 +113,12 @@ struct Review {
   std::string instrument_id;  // "rqs2", "rqs1": see scoring/instrument.h.
   int target_rrl = 0;         // Target radiomics readiness level, 0..9.
   ReviewStatus status = ReviewStatus::kOpen;
-  int64_t created_by = 0;     // User id; 0 if created by the system.
+  int64_t created_by = 0;  // User id; 0 if created by the system.
   absl::Time created_at;
 };
 
 struct NewReview {
-  std::string name;  // Non-empty.
+  std::string name;           // Non-empty.
   std::string instrument_id;  // Non-empty; the caller checks it is known.
   int target_rrl = 0;         // 0..9.
   // If non-zero, this user becomes the review's first COORDINATOR in the same
@@ -182,10 +182,10 @@ struct EvidenceLocation {
 
 // The rater's answer to one criterion.
 struct Answer {
-  int criterion = 0;                   // Criterion number, >= 1.
+  int criterion = 0;                    // Criterion number, >= 1.
   std::vector<std::string> option_ids;  // Chosen option(s); see scoring::Option.
-  int points = 0;                      // Points the options award (caller computes).
-  std::string rationale;               // Free text.
+  int points = 0;                       // Points the options award (caller computes).
+  std::string rationale;                // Free text.
   EvidenceLocation evidence;
 };
 
@@ -213,7 +213,7 @@ struct Assessment {
 struct AssessmentInput {
   int64_t study_id = 0;
   int64_t rater_id = 0;
-  int round = 1;  // >= 1.
+  int round = 1;                   // >= 1.
   std::string instrument_version;  // Non-empty.
   std::string server_version;      // Non-empty.
   // At most one answer per criterion. A draft may hold any subset.
@@ -235,13 +235,13 @@ struct SubmitResult {
 // One row change, recorded by the database itself (triggers), so no write can
 // skip it. Token hashes are never copied into the log.
 struct AuditEntry {
-  int64_t id = 0;  // Increases with time.
-  absl::Time at;   // Commit-transaction start time.
-  int64_t actor_id = 0;  // 0: the system.
-  std::string action;     // Store method, e.g. "CreateUser", "SubmitAssessment".
-  std::string operation;  // "INSERT", "UPDATE" or "DELETE".
-  std::string entity;     // Table, e.g. "users", "assessments".
-  std::string entity_id;  // Primary key; "a/b" for composite keys.
+  int64_t id = 0;           // Increases with time.
+  absl::Time at;            // Commit-transaction start time.
+  int64_t actor_id = 0;     // 0: the system.
+  std::string action;       // Store method, e.g. "CreateUser", "SubmitAssessment".
+  std::string operation;    // "INSERT", "UPDATE" or "DELETE".
+  std::string entity;       // Table, e.g. "users", "assessments".
+  std::string entity_id;    // Primary key; "a/b" for composite keys.
   std::string before_json;  // Row before as JSON; empty for INSERT.
   std::string after_json;   // Row after as JSON; empty for DELETE.
 };
@@ -321,13 +321,12 @@ class Store {
   // Returns the reviews `user_id` is a member of, ordered by id.
   absl::StatusOr<std::vector<Review>> ListReviewsForUser(int64_t user_id);
   // Returns the updated review or NOT_FOUND.
-  absl::StatusOr<Review> SetReviewStatus(int64_t review_id, ReviewStatus status,
-                                         int64_t actor_id);
+  absl::StatusOr<Review> SetReviewStatus(int64_t review_id, ReviewStatus status, int64_t actor_id);
 
   // Adds a member. Returns it; ALREADY_EXISTS if already a member, NOT_FOUND
   // for an unknown review or user.
-  absl::StatusOr<ReviewMember> AddReviewMember(int64_t review_id, int64_t user_id,
-                                               ReviewRole role, int64_t actor_id);
+  absl::StatusOr<ReviewMember> AddReviewMember(int64_t review_id, int64_t user_id, ReviewRole role,
+                                               int64_t actor_id);
   // Changes a member's role. Returns the member or NOT_FOUND. A rater who has
   // assignments cannot stop being a rater: FAILED_PRECONDITION.
   absl::StatusOr<ReviewMember> SetReviewMemberRole(int64_t review_id, int64_t user_id,
@@ -362,8 +361,7 @@ class Store {
                                                      int64_t actor_id);
   // Returns the review's assignments ordered by study, then rater. If
   // `rater_id` is non-zero, only that rater's.
-  absl::StatusOr<std::vector<Assignment>> ListAssignments(int64_t review_id,
-                                                          int64_t rater_id = 0);
+  absl::StatusOr<std::vector<Assignment>> ListAssignments(int64_t review_id, int64_t rater_id = 0);
   // Returns whether `rater_id` is assigned to `study_id`.
   absl::StatusOr<bool> IsAssigned(int64_t study_id, int64_t rater_id);
 
@@ -380,8 +378,7 @@ class Store {
   // stores nothing. ALREADY_EXISTS if the key was used for another study or
   // round; FAILED_PRECONDITION if the assessment was already submitted under
   // another key; otherwise as SaveDraft.
-  absl::StatusOr<SubmitResult> SubmitAssessment(const AssessmentInput& input,
-                                                int64_t actor_id);
+  absl::StatusOr<SubmitResult> SubmitAssessment(const AssessmentInput& input, int64_t actor_id);
   // Returns the assessment or NOT_FOUND.
   absl::StatusOr<Assessment> GetAssessment(int64_t assessment_id);
   // Returns the assessment of (study, rater, round) or NOT_FOUND.

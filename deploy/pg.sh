@@ -74,7 +74,9 @@ rqs_pg_start() {
     }
   fi
   local psql=("$rqs_pg_bin/psql" -X -q -h "$dir" -p "$rqs_pg_port" -U "$(rqs_pg_user)")
-  if [[ $("${psql[@]}" -d postgres -tA -c "SELECT 1 FROM pg_database WHERE datname = 'rqs'") != 1 ]]; then
+  local exists
+  exists=$("${psql[@]}" -d postgres -tA -c "SELECT 1 FROM pg_database WHERE datname = 'rqs'")
+  if [[ $exists != 1 ]]; then
     "${psql[@]}" -d postgres -c "CREATE DATABASE rqs" >/dev/null || return 1
   fi
   rqs_pg_url "$dir"

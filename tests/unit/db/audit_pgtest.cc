@@ -1,11 +1,11 @@
 // The audit log records every change with actor, action, before and after, and
 // the database refuses to alter or remove its rows.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/status/status.h"
 #include "db/store.h"
@@ -110,8 +110,8 @@ TEST_F(AuditTest, CoversEveryEntityButNeverTokenHashes) {
   input.answers.push_back(Answer{1, {"yes"}, 1, "", {}});
   ASSERT_TRUE(store_->SubmitAssessment(input, admin_.id).ok());
 
-  for (const char* entity : {"api_tokens", "reviews", "review_members", "studies",
-                             "assignments", "assessments", "assessment_answers"}) {
+  for (const char* entity : {"api_tokens", "reviews", "review_members", "studies", "assignments",
+                             "assessments", "assessment_answers"}) {
     EXPECT_THAT(Entries(entity), Not(IsEmpty())) << entity;
   }
   EXPECT_EQ(Entries("review_members")[0].entity_id,
@@ -147,8 +147,7 @@ TEST_F(AuditTest, AnOrdinaryRoleCannotChangeTheLogEither) {
   Exec("GRANT SELECT, INSERT ON audit_log TO " + role);
   EXPECT_THAT(Exec("SET ROLE " + role + "; UPDATE audit_log SET action = 'forged'"),
               HasSubstr("permission denied"));
-  EXPECT_THAT(Exec("SET ROLE " + role + "; DELETE FROM audit_log"),
-              HasSubstr("permission denied"));
+  EXPECT_THAT(Exec("SET ROLE " + role + "; DELETE FROM audit_log"), HasSubstr("permission denied"));
   Exec("REVOKE ALL ON audit_log FROM " + role);
   Exec("DROP ROLE " + role);
 }

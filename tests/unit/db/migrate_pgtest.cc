@@ -1,19 +1,18 @@
 // Migrations: applied once, safely from concurrent servers, and a newer schema
 // is refused.
-#include "db/migrate.h"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <future>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <pqxx/connection>
-#include <pqxx/nontransaction>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "db/migrate.h"
 #include "db/store.h"
 #include "tests/unit/db/test_database.h"
 
@@ -48,8 +47,7 @@ TEST_F(MigrateTest, AppliesEachMigrationOnce) {
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(*second, LatestSchemaVersion());
 
-  EXPECT_EQ(Exec("SELECT count(*) FROM schema_migrations"),
-            std::to_string(LatestSchemaVersion()));
+  EXPECT_EQ(Exec("SELECT count(*) FROM schema_migrations"), std::to_string(LatestSchemaVersion()));
   EXPECT_EQ(Exec("SELECT name FROM schema_migrations WHERE version = 1"), "initial");
   absl::StatusOr<int> after = ReadSchemaVersion(conninfo_);
   ASSERT_TRUE(after.ok()) << after.status();
@@ -60,17 +58,15 @@ TEST_F(MigrateTest, ConcurrentServersApplyOnce) {
   // Several replicas starting at once, each on its own connection.
   std::vector<std::future<absl::StatusOr<int>>> runs;
   for (int i = 0; i < 4; ++i) {
-    runs.push_back(std::async(std::launch::async, [this] {
-      return ApplyMigrations(conninfo_, EmbeddedMigrations());
-    }));
+    runs.push_back(std::async(std::launch::async,
+                              [this] { return ApplyMigrations(conninfo_, EmbeddedMigrations()); }));
   }
   for (auto& run : runs) {
     absl::StatusOr<int> version = run.get();
     ASSERT_TRUE(version.ok()) << version.status();
     EXPECT_EQ(*version, LatestSchemaVersion());
   }
-  EXPECT_EQ(Exec("SELECT count(*) FROM schema_migrations"),
-            std::to_string(LatestSchemaVersion()));
+  EXPECT_EQ(Exec("SELECT count(*) FROM schema_migrations"), std::to_string(LatestSchemaVersion()));
   EXPECT_EQ(Exec("SELECT count(*) FROM users"), "0");
 }
 
@@ -125,8 +121,7 @@ TEST_F(MigrateTest, AFailingMigrationRollsBackAndKeepsEarlierOnes) {
                         "CREATE TABLE half_done (id integer); SELECT * FROM no_such_table;"});
   absl::StatusOr<int> migrated = ApplyMigrations(conninfo_, migrations);
   EXPECT_FALSE(migrated.ok());
-  EXPECT_EQ(Exec("SELECT max(version) FROM schema_migrations"),
-            std::to_string(broken_version - 1));
+  EXPECT_EQ(Exec("SELECT max(version) FROM schema_migrations"), std::to_string(broken_version - 1));
   EXPECT_EQ(Exec("SELECT to_regclass('half_done') IS NULL"), "t");
 }
 

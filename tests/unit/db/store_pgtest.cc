@@ -1,6 +1,7 @@
 // Store: create/read of every entity, token lookup, assignments, assessments
 // with idempotent submission, and the mapping of database errors to codes.
-#include "db/store.h"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <future>
 #include <map>
@@ -8,12 +9,10 @@
 #include <string>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "db/store.h"
 #include "db/token.h"
 #include "tests/unit/db/test_database.h"
 
@@ -24,8 +23,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  auto lhs##_or = (expr);               \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)            \
+  auto lhs##_or = (expr);                          \
   ASSERT_TRUE(lhs##_or.ok()) << lhs##_or.status(); \
   auto lhs = std::move(lhs##_or).value()
 
@@ -195,9 +194,9 @@ TEST_F(StoreTest, TokenLookupRejectsUnknownRevokedAndExpired) {
   // The secret itself is nowhere in the database.
   EXPECT_EQ(Exec("SELECT count(*) FROM api_tokens WHERE token_hash = '" + token.token_hash + "'"),
             "1");
-  EXPECT_EQ(Exec("SELECT count(*) FROM api_tokens t WHERE t::text LIKE '%" +
-                 secret.substr(4, 20) + "%'"),
-            "0");
+  EXPECT_EQ(
+      Exec("SELECT count(*) FROM api_tokens t WHERE t::text LIKE '%" + secret.substr(4, 20) + "%'"),
+      "0");
 
   ASSERT_OK_AND_ASSIGN(authenticated, store_->LookupApiToken(Sha256Hex(secret)));
   EXPECT_EQ(authenticated.user.id, alice.id);
@@ -240,8 +239,7 @@ TEST_F(StoreTest, TokenRulesAreEnforced) {
   NewApiToken token;
   token.user_id = alice.id;
   token.token_hash = "not-a-hash";
-  EXPECT_EQ(store_->CreateApiToken(token, 0).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->CreateApiToken(token, 0).status().code(), absl::StatusCode::kInvalidArgument);
   token.token_hash = Sha256Hex("x");
   ASSERT_TRUE(store_->CreateApiToken(token, 0).ok());
   EXPECT_EQ(store_->CreateApiToken(token, 0).status().code(), absl::StatusCode::kAlreadyExists);
@@ -262,15 +260,12 @@ TEST_F(StoreTest, ReviewsAndMembers) {
   EXPECT_EQ(read.instrument_id, "rqs2");
   EXPECT_EQ(read.target_rrl, 4);
 
-  ASSERT_OK_AND_ASSIGN(added, store_->AddReviewMember(review.id, rater.id, ReviewRole::kRater,
-                                                      coordinator.id));
+  ASSERT_OK_AND_ASSIGN(
+      added, store_->AddReviewMember(review.id, rater.id, ReviewRole::kRater, coordinator.id));
   EXPECT_EQ(added.role, ReviewRole::kRater);
   ASSERT_TRUE(
-      store_->AddReviewMember(review.id, observer.id, ReviewRole::kObserver, coordinator.id)
-          .ok());
-  EXPECT_EQ(store_->AddReviewMember(review.id, rater.id, ReviewRole::kObserver, 0)
-                .status()
-                .code(),
+      store_->AddReviewMember(review.id, observer.id, ReviewRole::kObserver, coordinator.id).ok());
+  EXPECT_EQ(store_->AddReviewMember(review.id, rater.id, ReviewRole::kObserver, 0).status().code(),
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(store_->AddReviewMember(review.id, 9999, ReviewRole::kRater, 0).status().code(),
             absl::StatusCode::kNotFound);
@@ -290,13 +285,12 @@ TEST_F(StoreTest, ReviewsAndMembers) {
   EXPECT_EQ(members[0].user_id, coordinator.id);
   EXPECT_EQ(store_->ListReviewMembers(9999).status().code(), absl::StatusCode::kNotFound);
 
-  ASSERT_OK_AND_ASSIGN(promoted, store_->SetReviewMemberRole(review.id, observer.id,
-                                                             ReviewRole::kRater, 0));
+  ASSERT_OK_AND_ASSIGN(promoted,
+                       store_->SetReviewMemberRole(review.id, observer.id, ReviewRole::kRater, 0));
   EXPECT_EQ(promoted.role, ReviewRole::kRater);
-  EXPECT_EQ(store_->SetReviewMemberRole(review.id, stranger.id, ReviewRole::kRater, 0)
-                .status()
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      store_->SetReviewMemberRole(review.id, stranger.id, ReviewRole::kRater, 0).status().code(),
+      absl::StatusCode::kNotFound);
 
   ASSERT_OK_AND_ASSIGN(closed, store_->SetReviewStatus(review.id, ReviewStatus::kClosed, 0));
   EXPECT_EQ(closed.status, ReviewStatus::kClosed);
@@ -328,8 +322,7 @@ TEST_F(StoreTest, Studies) {
   duplicate.review_id = review.id;
   duplicate.title = "Another";
   duplicate.external_id = "PMID:1";
-  EXPECT_EQ(store_->CreateStudy(duplicate, 0).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CreateStudy(duplicate, 0).status().code(), absl::StatusCode::kAlreadyExists);
   MakeStudy(review.id, "No id 1");
   MakeStudy(review.id, "No id 2");
   NewStudy unknown_year;
@@ -366,8 +359,7 @@ TEST_F(StoreTest, ExplicitAssignments) {
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(store_->AssignStudy(study.id, observer.id, 0).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store_->AssignStudy(9999, rater.id, 0).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->AssignStudy(9999, rater.id, 0).status().code(), absl::StatusCode::kNotFound);
 
   ASSERT_OK_AND_ASSIGN(assigned, store_->IsAssigned(study.id, rater.id));
   EXPECT_TRUE(assigned);
@@ -379,10 +371,9 @@ TEST_F(StoreTest, ExplicitAssignments) {
   EXPECT_THAT(for_observer, SizeIs(0));
 
   // A rater with assignments cannot be turned into an observer.
-  EXPECT_EQ(store_->SetReviewMemberRole(review.id, rater.id, ReviewRole::kObserver, 0)
-                .status()
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      store_->SetReviewMemberRole(review.id, rater.id, ReviewRole::kObserver, 0).status().code(),
+      absl::StatusCode::kFailedPrecondition);
   ASSERT_OK_AND_ASSIGN(role, store_->GetReviewRole(review.id, rater.id));
   EXPECT_EQ(role, ReviewRole::kRater);
 }
@@ -393,8 +384,7 @@ TEST_F(StoreTest, AutoAssignBalancesRaters) {
   std::vector<User> raters;
   for (const char* name : {"r1", "r2", "r3"}) {
     raters.push_back(MakeUser(name));
-    ASSERT_TRUE(
-        store_->AddReviewMember(review.id, raters.back().id, ReviewRole::kRater, 0).ok());
+    ASSERT_TRUE(store_->AddReviewMember(review.id, raters.back().id, ReviewRole::kRater, 0).ok());
   }
   std::vector<Study> studies;
   for (int i = 0; i < 6; ++i) studies.push_back(MakeStudy(review.id, "S" + std::to_string(i)));
@@ -461,16 +451,13 @@ TEST_F(StoreTest, DraftsCanBeRewrittenUntilSubmitted) {
 
   AssessmentInput twice = input;
   twice.answers[1].criterion = 1;
-  EXPECT_EQ(store_->SaveDraft(twice, rater.id).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->SaveDraft(twice, rater.id).status().code(), absl::StatusCode::kInvalidArgument);
   AssessmentInput no_study = input;
   no_study.study_id = 9999;
-  EXPECT_EQ(store_->SaveDraft(no_study, rater.id).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->SaveDraft(no_study, rater.id).status().code(), absl::StatusCode::kNotFound);
   AssessmentInput no_rater = input;
   no_rater.rater_id = 9999;
-  EXPECT_EQ(store_->SaveDraft(no_rater, rater.id).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->SaveDraft(no_rater, rater.id).status().code(), absl::StatusCode::kNotFound);
 
   input.idempotency_key = "submit-1";
   ASSERT_OK_AND_ASSIGN(submitted, store_->SubmitAssessment(input, rater.id));
@@ -483,8 +470,7 @@ TEST_F(StoreTest, DraftsCanBeRewrittenUntilSubmitted) {
   EXPECT_EQ(store_->SaveDraft(input, rater.id).status().code(),
             absl::StatusCode::kFailedPrecondition);
   // Not even SQL can change a submitted assessment.
-  EXPECT_THAT(Exec("UPDATE assessments SET server_version = 'x'"),
-              HasSubstr("cannot be changed"));
+  EXPECT_THAT(Exec("UPDATE assessments SET server_version = 'x'"), HasSubstr("cannot be changed"));
   EXPECT_THAT(Exec("DELETE FROM assessment_answers"), HasSubstr("cannot be changed"));
 
   // Round 2 is a new assessment.
@@ -500,8 +486,8 @@ TEST_F(StoreTest, DraftsCanBeRewrittenUntilSubmitted) {
             absl::StatusCode::kNotFound);
   ASSERT_OK_AND_ASSIGN(listed, store_->ListAssessments(review.id));
   EXPECT_THAT(listed, SizeIs(2));
-  ASSERT_OK_AND_ASSIGN(listed_submitted, store_->ListAssessments(review.id, 0, 0,
-                                                                 AssessmentStatus::kSubmitted));
+  ASSERT_OK_AND_ASSIGN(listed_submitted,
+                       store_->ListAssessments(review.id, 0, 0, AssessmentStatus::kSubmitted));
   ASSERT_THAT(listed_submitted, SizeIs(1));
   EXPECT_THAT(listed_submitted[0].answers, SizeIs(2));
   ASSERT_OK_AND_ASSIGN(listed_study, store_->ListAssessments(review.id, study.id, rater.id));
@@ -547,8 +533,8 @@ TEST_F(StoreTest, SubmissionIsIdempotent) {
 
   // Keys are per rater: another rater may use "key-1" too.
   User rater2 = MakeUser("rater2");
-  ASSERT_OK_AND_ASSIGN(theirs, store_->SubmitAssessment(Input(study.id, rater2.id, "key-1"),
-                                                        rater2.id));
+  ASSERT_OK_AND_ASSIGN(theirs,
+                       store_->SubmitAssessment(Input(study.id, rater2.id, "key-1"), rater2.id));
   EXPECT_FALSE(theirs.replayed);
   EXPECT_NE(theirs.assessment.id, first.assessment.id);
 }

@@ -1,24 +1,28 @@
 #include "tests/unit/db/test_database.h"
 
+#include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <memory>
-#include <random>
-#include <string>
-#include <string_view>
-
-#include <gtest/gtest.h>
 #include <pqxx/connection>
 #include <pqxx/except>
 #include <pqxx/nontransaction>
+#include <random>
+#include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+
+// LeakSanitizer hook (a no-op without it): libpqxx 6.4 leaks one PGresult
+// when it transparently reconnects a connection it found broken, as the pool
+// tests provoke on purpose. The leak is inside libpqxx, not ours to fix.
+extern "C" const char* __lsan_default_suppressions() { return "leak:libpqxx\n"; }
 
 namespace rqs::db::testing {
 namespace {
@@ -35,8 +39,7 @@ std::string UniqueDatabaseName() {
 
 }  // namespace
 
-absl::StatusOr<std::string> WithDatabase(const std::string& conninfo,
-                                         const std::string& dbname) {
+absl::StatusOr<std::string> WithDatabase(const std::string& conninfo, const std::string& dbname) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
   if (options == nullptr) {

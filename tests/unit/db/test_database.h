@@ -7,11 +7,11 @@
 #ifndef RQS_TESTS_UNIT_DB_TEST_DATABASE_H_
 #define RQS_TESTS_UNIT_DB_TEST_DATABASE_H_
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "absl/status/statusor.h"
 #include "db/store.h"

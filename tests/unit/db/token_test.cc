@@ -1,9 +1,9 @@
 #include "db/token.h"
 
+#include <gtest/gtest.h>
+
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 
