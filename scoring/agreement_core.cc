@@ -263,7 +263,9 @@ PreparedTable Prepare(const RatingsTable& table) {
 
   // Complete subjects: category positions, centered values, pair agreement.
   const std::vector<double>& raw = complete_values;
-  p.categories = SortedDistinct(raw);
+  // With every subject complete the three value lists coincide: sort once.
+  const bool all_complete = p.complete == p.subjects;
+  p.categories = all_complete ? p.all_categories : SortedDistinct(raw);
   p.scale.count = static_cast<int>(p.categories.size());
   p.scale.step = p.scale.count > 1 ? 1.0 / (p.scale.count - 1) : 0.0;
   // Centering on an observed rating keeps integer data exact and makes the
@@ -327,7 +329,7 @@ PreparedTable Prepare(const RatingsTable& table) {
       if (cell.has_value()) pairable.push_back(*cell);
     }
   }
-  p.alpha_values = SortedDistinct(pairable);
+  p.alpha_values = all_complete ? p.all_categories : SortedDistinct(pairable);
   const double alpha_reference = pairable.empty() ? 0.0 : pairable.front();
   p.alpha_centered.resize(p.alpha_values.size());
   bool non_negative = true;
@@ -348,7 +350,10 @@ PreparedTable Prepare(const RatingsTable& table) {
     const std::size_t begin = p.unit_value.size();
     for (const auto& cell : table.ratings[Index(s)]) {
       if (!cell.has_value()) continue;
-      p.unit_value.push_back(PositionOf(p.alpha_values, pairable[next++]));
+      // Complete tables list pairable ratings in the order of p.category.
+      p.unit_value.push_back(all_complete ? p.category[next]
+                                          : PositionOf(p.alpha_values, pairable[next]));
+      ++next;
     }
     const std::size_t end = p.unit_value.size();
     p.unit_offset.push_back(static_cast<int>(end));

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scoring/agreement.h"
+#include "scoring/agreement_internal.h"
 #include "tests/unit/scoring/agreement_test_data.h"
 
 namespace rqs::scoring {
@@ -112,6 +113,42 @@ TEST(AgreementBootstrapTest, ReportsReplicatesWhereAStatisticIsUndefined) {
     if (s.bootstrap_ci_lower.has_value()) {
       EXPECT_TRUE(std::isfinite(*s.bootstrap_ci_lower));
       EXPECT_TRUE(std::isfinite(*s.bootstrap_ci_upper));
+    }
+  }
+}
+
+TEST(AgreementBootstrapTest, WeightedRowsEqualTheResampledTable) {
+  // A replicate is evaluated from draw counts; it must equal the statistics
+  // of the table that repeats each row that many times.
+  using agreement_internal::EvaluateValues;
+  using agreement_internal::Prepare;
+  using agreement_internal::StatisticValues;
+  using agreement_internal::Workspace;
+  for (const RatingsTable& table : {MakeTable(AnxietyRows()), Krippendorff2011()}) {
+    std::vector<double> weight;
+    RatingsTable resampled;
+    resampled.rater_labels = table.rater_labels;
+    for (std::size_t s = 0; s < table.ratings.size(); ++s) {
+      const int copies = static_cast<int>((s * 7 + 3) % 4);  // 0..3 copies.
+      weight.push_back(copies);
+      for (int c = 0; c < copies; ++c) {
+        resampled.ratings.push_back(table.ratings[s]);
+        resampled.subject_labels.push_back(table.subject_labels[s]);
+      }
+    }
+    Workspace workspace;
+    StatisticValues weighted;
+    StatisticValues repeated;
+    EvaluateValues(Prepare(table), weight.data(), true, workspace, weighted);
+    const std::vector<double> once(resampled.ratings.size(), 1.0);
+    EvaluateValues(Prepare(resampled), once.data(), true, workspace, repeated);
+    for (const StatisticId id : kAllStatistics) {
+      const std::size_t i = static_cast<std::size_t>(id);
+      SCOPED_TRACE(std::string(StatisticKey(id)));
+      EXPECT_EQ(std::isnan(weighted[i]), std::isnan(repeated[i]));
+      if (!std::isnan(repeated[i])) {
+        EXPECT_NEAR(weighted[i], repeated[i], 1e-12);
+      }
     }
   }
 }
