@@ -32,15 +32,6 @@ std::vector<double> SortedDistinct(std::vector<double> values) {
   return values;
 }
 
-// CSR offsets of `items` items spread over `groups` groups by group_of(i).
-template <typename GroupOf>
-std::vector<int> GroupOffsets(std::size_t groups, std::size_t items, GroupOf group_of) {
-  std::vector<int> offsets(groups + 1, 0);
-  for (std::size_t i = 0; i < items; ++i) ++offsets[group_of(i) + 1];
-  for (std::size_t g = 0; g < groups; ++g) offsets[g + 1] += offsets[g];
-  return offsets;
-}
-
 // sum_i w[index[i]] over [begin, end). Four accumulators make the additions
 // independent chains, so the loop is not bound by addition latency.
 double GatherSum(const double* w, const int* index, int begin, int end) {
@@ -56,23 +47,6 @@ double GatherSum(const double* w, const int* index, int begin, int end) {
     s3 += w[index[i + 3]];
   }
   for (; i < end; ++i) s0 += w[index[i]];
-  return (s0 + s1) + (s2 + s3);
-}
-
-// sum_i a[i] * b[i] with four accumulators, as GatherSum.
-double Dot(const double* a, const double* b, std::size_t size) {
-  double s0 = 0.0;
-  double s1 = 0.0;
-  double s2 = 0.0;
-  double s3 = 0.0;
-  std::size_t i = 0;
-  for (; i + 4 <= size; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
-  }
-  for (; i < size; ++i) s0 += a[i] * b[i];
   return (s0 + s1) + (s2 + s3);
 }
 
@@ -230,6 +204,48 @@ double IccValue(IccType type, const MeanSquares& ms) {
   return std::isfinite(value) ? value : kNaN;
 }
 
+namespace {
+
+// Orders rows lexicographically by their cells, a missing cell first.
+bool RowLess(const std::vector<std::optional<double>>& a,
+             const std::vector<std::optional<double>>& b) {
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    if (a[j] == b[j]) continue;
+    return a[j] < b[j];  // std::nullopt compares less than any value.
+  }
+  return false;
+}
+
+void BuildPatterns(const RatingsTable& table, PreparedTable& p) {
+  std::vector<int> order(Index(p.subjects));
+  for (int s = 0; s < p.subjects; ++s) order[Index(s)] = s;
+  // Stable, so each pattern lists its rows in table order.
+  std::stable_sort(order.begin(), order.end(), [&table](int a, int b) {
+    return RowLess(table.ratings[Index(a)], table.ratings[Index(b)]);
+  });
+  p.pattern_offset.assign(1, 0);
+  p.pattern_member = order;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const bool starts =
+        i == 0 || RowLess(table.ratings[Index(order[i - 1])], table.ratings[Index(order[i])]);
+    if (!starts) continue;
+    if (i > 0) p.pattern_offset.push_back(static_cast<int>(i));
+    const int pattern = static_cast<int>(p.pattern_offset.size()) - 1;
+    const std::size_t row = Index(order[i]);
+    if (p.complete_of_subject[row] >= 0) {
+      p.complete_pattern.push_back(pattern);
+      p.complete_representative.push_back(p.complete_of_subject[row]);
+    }
+    if (p.unit_of_subject[row] >= 0) {
+      p.unit_pattern.push_back(pattern);
+      p.unit_representative.push_back(p.unit_of_subject[row]);
+    }
+  }
+  if (!order.empty()) p.pattern_offset.push_back(static_cast<int>(order.size()));
+}
+
+}  // namespace
+
 PreparedTable Prepare(const RatingsTable& table) {
   PreparedTable p;
   p.subjects = static_cast<int>(table.ratings.size());
@@ -251,12 +267,10 @@ PreparedTable Prepare(const RatingsTable& table) {
     }
     if (present == r) {
       p.complete_of_subject[Index(s)] = p.complete++;
-      p.complete_subject.push_back(s);
       for (const auto& cell : row) complete_values.push_back(*cell);
     }
     if (present >= 2) {
       p.unit_of_subject[Index(s)] = p.units++;
-      p.unit_subject.push_back(s);
     }
   }
   p.all_categories = SortedDistinct(all);
@@ -301,24 +315,8 @@ PreparedTable Prepare(const RatingsTable& table) {
   }
 
   p.row_sum_squared.resize(Index(p.complete));
-  p.column_major.resize(raw.size());
   for (int c = 0; c < p.complete; ++c) {
     p.row_sum_squared[Index(c)] = p.row_sum[Index(c)] * p.row_sum[Index(c)];
-    for (int j = 0; j < r; ++j) {
-      p.column_major[Index(j) * Index(p.complete) + Index(c)] =
-          p.centered[Index(c) * Index(r) + Index(j)];
-    }
-  }
-  p.category_member.resize(raw.size());
-  p.category_offset = GroupOffsets(Index(r) * Index(p.scale.count), raw.size(), [&](std::size_t i) {
-    return (i % Index(r)) * Index(p.scale.count) + Index(p.category[i]);
-  });
-  {
-    std::vector<int> fill(p.category_offset.begin(), p.category_offset.end() - 1);
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      const std::size_t group = (i % Index(r)) * Index(p.scale.count) + Index(p.category[i]);
-      p.category_member[Index(fill[group]++)] = static_cast<int>(i / Index(r));
-    }
   }
 
   // Pairable units for Krippendorff's alpha.
@@ -383,17 +381,7 @@ PreparedTable Prepare(const RatingsTable& table) {
     p.unit_interval.push_back(2.0 * interval / (m - 1.0));
     p.unit_ratio.push_back(2.0 * ratio / (m - 1.0));
   }
-  p.value_member.resize(p.unit_value.size());
-  p.value_offset = GroupOffsets(p.alpha_values.size(), p.unit_value.size(),
-                                [&](std::size_t i) { return Index(p.unit_value[i]); });
-  {
-    std::vector<int> fill(p.value_offset.begin(), p.value_offset.end() - 1);
-    for (int u = 0; u < p.units; ++u) {
-      for (int i = p.unit_offset[Index(u)]; i < p.unit_offset[Index(u) + 1]; ++i) {
-        p.value_member[Index(fill[Index(p.unit_value[Index(i)])]++)] = u;
-      }
-    }
-  }
+  BuildPatterns(table, p);
   return p;
 }
 
@@ -403,76 +391,68 @@ void EvaluateValues(const PreparedTable& p, const double* weight, bool include_r
   const int r = p.raters;
   const int q = p.scale.count;
   const std::size_t qs = Index(q);
-  const std::size_t complete = Index(p.complete);
   const bool two_raters = r == 2;
 
-  // Complete-subject sums: weighted dot products over precomputed terms.
-  ws.complete_weight.resize(complete);
-  for (std::size_t c = 0; c < complete; ++c) {
-    ws.complete_weight[c] = weight[p.complete_subject[c]];
+  // Weight of each pattern: the summed weights of its rows.
+  const std::size_t patterns = p.pattern_offset.empty() ? 0 : p.pattern_offset.size() - 1;
+  ws.pattern_weight.resize(patterns);
+  for (std::size_t g = 0; g < patterns; ++g) {
+    ws.pattern_weight[g] =
+        GatherSum(weight, p.pattern_member.data(), p.pattern_offset[g], p.pattern_offset[g + 1]);
   }
-  const double* cw = ws.complete_weight.data();
+  const double* pw = ws.pattern_weight.data();
+
+  // Complete-subject sums over complete patterns.
   double n = 0.0;
   std::array<double, kWeightingCount> agreement{};
   double sum = 0.0;
   double sum_sq = 0.0;
   double row_sq = 0.0;
-  {
-    const double* a0 = p.agreement[0].data();
-    const double* a1 = p.agreement[1].data();
-    const double* a2 = p.agreement[2].data();
-    for (std::size_t c = 0; c < complete; ++c) {
-      const double w = cw[c];
-      n += w;
-      agreement[0] += w * a0[c];
-      agreement[1] += w * a1[c];
-      agreement[2] += w * a2[c];
-      sum += w * p.row_sum[c];
-      sum_sq += w * p.row_sum_sq[c];
-      row_sq += w * p.row_sum_squared[c];
-    }
-  }
-  ws.column.assign(Index(r), 0.0);
-  for (int j = 0; j < r; ++j) {
-    ws.column[Index(j)] = Dot(cw, p.column_major.data() + Index(j) * complete, complete);
-  }
-  // Per (rater, category) totals by gathering weights of group members.
   ws.totals.assign(qs, 0.0);
   if (two_raters) {
     ws.first.assign(qs, 0.0);
     ws.second.assign(qs, 0.0);
   }
-  for (int j = 0; j < r; ++j) {
-    for (int k = 0; k < q; ++k) {
-      const std::size_t group = Index(j) * qs + Index(k);
-      const double total = GatherSum(cw, p.category_member.data(), p.category_offset[group],
-                                     p.category_offset[group + 1]);
-      ws.totals[Index(k)] += total;
-      if (two_raters) (j == 0 ? ws.first : ws.second)[Index(k)] = total;
+  ws.column.assign(Index(r), 0.0);
+  for (std::size_t i = 0; i < p.complete_pattern.size(); ++i) {
+    const double w = pw[p.complete_pattern[i]];
+    if (w == 0.0) continue;
+    const std::size_t c = Index(p.complete_representative[i]);
+    n += w;
+    for (int k = 0; k < kWeightingCount; ++k) agreement[Index(k)] += w * p.agreement[Index(k)][c];
+    sum += w * p.row_sum[c];
+    sum_sq += w * p.row_sum_sq[c];
+    row_sq += w * p.row_sum_squared[c];
+    const std::size_t base = c * Index(r);
+    for (int j = 0; j < r; ++j) {
+      ws.totals[Index(p.category[base + Index(j)])] += w;
+      ws.column[Index(j)] += w * p.centered[base + Index(j)];
+    }
+    if (two_raters) {
+      ws.first[Index(p.category[base])] += w;
+      ws.second[Index(p.category[base + 1])] += w;
     }
   }
 
-  // Alpha sums over pairable units.
-  const std::size_t units = Index(p.units);
-  ws.unit_weight.resize(units);
-  for (std::size_t u = 0; u < units; ++u) ws.unit_weight[u] = weight[p.unit_subject[u]];
-  const double* uw = ws.unit_weight.data();
+  // Alpha sums over pairable patterns.
   double observed_nominal = 0.0;
   double observed_interval = 0.0;
   double observed_ratio = 0.0;
   double unit_total = 0.0;
-  for (std::size_t u = 0; u < units; ++u) {
-    unit_total += uw[u];
-    observed_nominal += uw[u] * p.unit_nominal[u];
-    observed_interval += uw[u] * p.unit_interval[u];
-    observed_ratio += uw[u] * p.unit_ratio[u];
+  ws.value_count.assign(p.alpha_values.size(), 0.0);
+  for (std::size_t i = 0; i < p.unit_pattern.size(); ++i) {
+    const double w = pw[p.unit_pattern[i]];
+    if (w == 0.0) continue;
+    const std::size_t u = Index(p.unit_representative[i]);
+    unit_total += w;
+    observed_nominal += w * p.unit_nominal[u];
+    observed_interval += w * p.unit_interval[u];
+    observed_ratio += w * p.unit_ratio[u];
+    for (int v = p.unit_offset[u]; v < p.unit_offset[u + 1]; ++v) {
+      ws.value_count[Index(p.unit_value[Index(v)])] += w;
+    }
   }
   const bool any_unit = unit_total > 0.0;
-  ws.value_count.assign(p.alpha_values.size(), 0.0);
-  for (std::size_t v = 0; v < p.alpha_values.size(); ++v) {
-    ws.value_count[v] =
-        GatherSum(uw, p.value_member.data(), p.value_offset[v], p.value_offset[v + 1]);
-  }
 
   auto set = [&out](StatisticId id, double value) {
     out[static_cast<std::size_t>(id)] = std::isfinite(value) ? value : kNaN;
@@ -574,8 +554,10 @@ void EvaluateValues(const PreparedTable& p, const double* weight, bool include_r
       }
       // Per unit 2 (m sum M^2 - (sum M)^2) / (m - 1) over its mid-positions M.
       double observed_ordinal = 0.0;
-      for (std::size_t u = 0; u < units; ++u) {
-        if (uw[u] == 0.0) continue;
+      for (std::size_t i = 0; i < p.unit_pattern.size(); ++i) {
+        const double w = pw[p.unit_pattern[i]];
+        if (w == 0.0) continue;
+        const std::size_t u = Index(p.unit_representative[i]);
         const int begin = p.unit_offset[u];
         const int end = p.unit_offset[u + 1];
         double unit = 0.0;
@@ -586,7 +568,7 @@ void EvaluateValues(const PreparedTable& p, const double* weight, bool include_r
             unit += d * d;
           }
         }
-        observed_ordinal += uw[u] * p.unit_scale[u] * unit;
+        observed_ordinal += w * p.unit_scale[u] * unit;
       }
       set(StatisticId::kKrippendorffAlphaOrdinal,
           Alpha(observed_ordinal / total, PairSquares(total, mid_sum, mid_sq) / pairs));

@@ -68,7 +68,6 @@ struct PreparedTable {
   // Complete subjects (rated by every rater), in table order.
   int complete = 0;
   std::vector<int> complete_of_subject;  // Table row -> complete index or -1.
-  std::vector<int> complete_subject;     // Complete index -> table row.
   std::vector<double> categories;        // Distinct values among complete ratings.
   CategoryScale scale;
   std::vector<int> category;            // complete x raters, category position.
@@ -76,13 +75,6 @@ struct PreparedTable {
   std::vector<double> row_sum;          // Per complete subject, sum of centered.
   std::vector<double> row_sum_sq;       // Per complete subject, sum of squares.
   std::vector<double> row_sum_squared;  // Per complete subject, row_sum^2.
-  std::vector<double> column_major;     // raters x complete, centered values.
-  // Complete subjects grouped by (rater, category): the members of group
-  // j * q + k are category_member[category_offset[g] .. category_offset[g+1]).
-  // Category totals then are gathers of subject weights, free of the
-  // store-to-load chains of a histogram.
-  std::vector<int> category_offset;
-  std::vector<int> category_member;
   // Per weighting, per complete subject: mean weighted agreement over ordered
   // pairs of distinct raters (Fleiss 1971 P_i when unweighted).
   std::array<std::vector<double>, kWeightingCount> agreement;
@@ -90,21 +82,30 @@ struct PreparedTable {
   // Pairable units (subjects with at least two ratings) for Krippendorff.
   int units = 0;
   std::vector<int> unit_of_subject;    // Table row -> unit index or -1.
-  std::vector<int> unit_subject;       // Unit index -> table row.
   std::vector<double> alpha_values;    // Distinct pairable values, ascending.
   std::vector<double> alpha_centered;  // alpha_values - first pairable value.
   std::vector<int> unit_offset;        // units + 1 offsets into unit_value.
   std::vector<int> unit_value;         // Value index of each pairable rating.
   std::vector<double> unit_scale;      // Per unit, 2 / (m_u - 1).
-  // Units grouped by the value of each pairable rating (a unit appears once
-  // per rating of that value), like category_member.
-  std::vector<int> value_offset;
-  std::vector<int> value_member;
   // Per unit: sum over ordered pairs of distinct ratings of delta^2 / (m_u - 1).
   std::vector<double> unit_nominal;
   std::vector<double> unit_interval;
   std::vector<double> unit_ratio;
   bool ratio_defined = false;  // Non-negative values, not too many distinct.
+
+  // Rows with identical ratings (same values, same missing cells) contribute
+  // identically to every statistic, so evaluation runs over these patterns:
+  // a categorical criterion has a few dozen patterns however many subjects
+  // it has. Pattern g holds the table rows
+  // pattern_member[pattern_offset[g] .. pattern_offset[g + 1]).
+  std::vector<int> pattern_offset;
+  std::vector<int> pattern_member;
+  // Complete patterns: pattern id and the complete index of one member.
+  std::vector<int> complete_pattern;
+  std::vector<int> complete_representative;
+  // Pairable patterns: pattern id and the unit index of one member.
+  std::vector<int> unit_pattern;
+  std::vector<int> unit_representative;
 };
 
 // Builds the prepared table; `table` must have passed ValidateRatingsTable().
@@ -112,15 +113,14 @@ PreparedTable Prepare(const RatingsTable& table);
 
 // Scratch space of one evaluation; reused across replicates.
 struct Workspace {
-  std::vector<double> complete_weight;  // Per complete subject.
-  std::vector<double> unit_weight;      // Per pairable unit.
-  std::vector<double> totals;           // Per category, ratings over all raters.
-  std::vector<double> first;            // Per category, rater 0 (two raters only).
-  std::vector<double> second;           // Per category, rater 1 (two raters only).
-  std::vector<double> marginal;         // Weighted marginal scratch.
-  std::vector<double> column;           // Per rater, sum of centered values.
-  std::vector<double> value_count;      // Per alpha value, pairable ratings.
-  std::vector<double> midrank;          // Per alpha value, ordinal position.
+  std::vector<double> pattern_weight;  // Per pattern, summed row weights.
+  std::vector<double> totals;          // Per category, ratings over all raters.
+  std::vector<double> first;           // Per category, rater 0 (two raters only).
+  std::vector<double> second;          // Per category, rater 1 (two raters only).
+  std::vector<double> marginal;        // Weighted marginal scratch.
+  std::vector<double> column;          // Per rater, sum of centered values.
+  std::vector<double> value_count;     // Per alpha value, pairable ratings.
+  std::vector<double> midrank;         // Per alpha value, ordinal position.
 };
 
 // Values of every statistic over the multiset of table rows in which row s
