@@ -84,9 +84,10 @@ double FQuantile(double p, double df1, double df2) {
 std::string FormatValue(double value) { return absl::StrFormat("%g", value); }
 
 absl::Status ValidateOptions(const AgreementOptions& options) {
-  if (options.bootstrap_replicates < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bootstrap_replicates must be >= 0, got ", options.bootstrap_replicates));
+  if (options.bootstrap_replicates < 0 || options.bootstrap_replicates > kMaxBootstrapReplicates) {
+    return absl::InvalidArgumentError(absl::StrCat("bootstrap_replicates must lie in [0, ",
+                                                   kMaxBootstrapReplicates, "], got ",
+                                                   options.bootstrap_replicates));
   }
   if (options.threads < 0) {
     return absl::InvalidArgumentError(absl::StrCat("threads must be >= 0, got ", options.threads));

@@ -56,6 +56,10 @@ struct RatingsTable {
   std::vector<std::vector<std::optional<double>>> ratings;
 };
 
+// Upper bound of AgreementOptions::bootstrap_replicates; the replicate values
+// are kept in memory (18 doubles each) to take percentiles.
+inline constexpr int kMaxBootstrapReplicates = 1000000;
+
 // Options for ComputeAgreement().
 struct AgreementOptions {
   // Bootstrap replicates for the percentile intervals; 0 turns bootstrap off.
@@ -220,8 +224,9 @@ absl::Status ValidateRatingsTable(const RatingsTable& table);
 // Computes every statistic, the interpretation bands, the bootstrap intervals
 // (if options.bootstrap_replicates > 0) and the warnings for `table`.
 // Returns INVALID_ARGUMENT if the table is invalid (see ValidateRatingsTable)
-// or the options are (negative replicates or threads, confidence_level outside
-// (0, 1)). Undefined statistics are std::nullopt, never an error.
+// or the options are (replicates outside [0, kMaxBootstrapReplicates],
+// negative threads, confidence_level outside (0, 1)). Undefined statistics
+// are std::nullopt, never an error.
 absl::StatusOr<AgreementResult> ComputeAgreement(const RatingsTable& table,
                                                  const AgreementOptions& options = {});
 
@@ -251,7 +256,7 @@ absl::StatusOr<Statistic> CohenKappa(const RatingsTable& table, Weighting weight
 
 // Fleiss' kappa for any number of raters over complete subjects, with the SE
 // under the null hypothesis (Fleiss, Nee & Landis 1979), z and two-sided p.
-// Undefined with fewer than one complete subject or a single category used.
+// Undefined with no complete subject or a single category used.
 absl::StatusOr<Statistic> FleissKappa(const RatingsTable& table);
 
 // Gwet's AC1 (kUnweighted) or AC2 (kLinear / kQuadratic) over complete
@@ -277,9 +282,10 @@ enum class IccType { kIcc1, kIcc2, kIcc3, kIcc1k, kIcc2k, kIcc3k };
 
 // The intraclass correlation `type` over complete subjects, with F, df1, df2,
 // upper-tail p and the F-based interval of McGraw & Wong (1996), as R psych
-// ICC() reports them. Undefined with fewer than two complete subjects or when
-// the denominator vanishes (e.g. all ratings identical); F, p and the interval
-// are undefined when the error mean square is zero.
+// ICC(x, lmer = FALSE) reports them (classical ANOVA mean squares).
+// Undefined with fewer than two complete subjects or when the denominator
+// vanishes (e.g. all ratings identical); F, p and the interval are undefined
+// when the error mean square is zero.
 absl::StatusOr<Statistic> Icc(const RatingsTable& table, IccType type,
                               double confidence_level = 0.95);
 

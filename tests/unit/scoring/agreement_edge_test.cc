@@ -145,6 +145,19 @@ TEST(AgreementEdgeTest, ShiftingAllRatingsKeepsIccAndAlpha) {
   EXPECT_NEAR(*far.fleiss_kappa.value, *base.fleiss_kappa.value, 1e-12);
 }
 
+TEST(AgreementEdgeTest, ExtremeMagnitudesNeverProduceNaN) {
+  // Squares of these overflow to infinity; figures become undefined instead.
+  AgreementOptions options;
+  options.bootstrap_replicates = 50;
+  options.threads = 1;
+  const AgreementResult huge =
+      Compute(MakeTable({{1e300, -1e300}, {0, 1e300}, {-1e300, 0}, {1e300, 1e300}}), options);
+  ExpectAllFinite(huge);
+  const AgreementResult tiny =
+      Compute(MakeTable({{1e-300, 2e-300}, {0, 1e-300}, {3e-300, 3e-300}}), options);
+  ExpectAllFinite(tiny);
+}
+
 TEST(AgreementEdgeTest, MissingRatingsUseCompleteSubjectsExceptKrippendorff) {
   // Subject 3 lacks rater B; Krippendorff still pairs its A and C ratings.
   const RatingsTable table = MakeTable({{1, 1, 1}, {2, 2, 1}, {3, kNA, 3}, {1, 2, 1}, {3, 3, 3}});
@@ -214,6 +227,9 @@ TEST(AgreementValidationTest, RejectsBadOptions) {
   const RatingsTable table = ShroutFleiss();
   AgreementOptions options;
   options.bootstrap_replicates = -1;
+  EXPECT_EQ(ComputeAgreement(table, options).status().code(), absl::StatusCode::kInvalidArgument);
+  options = {};
+  options.bootstrap_replicates = kMaxBootstrapReplicates + 1;
   EXPECT_EQ(ComputeAgreement(table, options).status().code(), absl::StatusCode::kInvalidArgument);
   options = {};
   options.threads = -2;
