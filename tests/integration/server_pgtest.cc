@@ -1,6 +1,9 @@
 // End-to-end tests of the rqs server: the real server on port 0, a real
 // PostgreSQL database per test, real gRPC clients.
 #include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <set>
 #include <string>
@@ -256,6 +259,41 @@ TEST_F(ServerTest, BadUserNamesAreRejected) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << name;
     EXPECT_THAT(status.error_message(), HasSubstr("name"));
   }
+}
+
+TEST_F(ServerTest, ServesTlsWithTheConfiguredCertificate) {
+  // testdata/localhost.crt is a self-signed certificate for localhost and
+  // 127.0.0.1, made for this test only.
+  const std::string dir = RQS_TESTDATA_DIR;
+  ServerConfig config;
+  config.database_url = conninfo_;
+  config.listen = "127.0.0.1:0";
+  config.pool_size = 2;
+  config.tls_cert_file = dir + "/localhost.crt";
+  config.tls_key_file = dir + "/localhost.key";
+  std::ostringstream log;
+  absl::StatusOr<std::unique_ptr<Server>> tls_server = Server::Start(config, log);
+  ASSERT_TRUE(tls_server.ok()) << tls_server.status();
+
+  std::ifstream cert_file(config.tls_cert_file);
+  std::stringstream cert;
+  cert << cert_file.rdbuf();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = cert.str();
+  auto secure = v1::UserService::NewStub(
+      grpc::CreateChannel((*tls_server)->address(), grpc::SslCredentials(options)));
+  v1::GetCurrentUserResponse me;
+  grpc::Status status = secure->GetCurrentUser(Ctx(admin_token_).get(), {}, &me);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  EXPECT_EQ(me.user().name(), "admin");
+
+  // A plaintext client cannot talk to the TLS port.
+  auto plain = v1::UserService::NewStub(
+      grpc::CreateChannel((*tls_server)->address(), grpc::InsecureChannelCredentials()));
+  auto context = Ctx(admin_token_);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  EXPECT_FALSE(plain->GetCurrentUser(context.get(), {}, &me).ok());
+  (*tls_server)->Shutdown(absl::Seconds(1));
 }
 
 // --- Reviews ---------------------------------------------------------------
