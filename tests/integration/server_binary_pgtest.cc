@@ -2,15 +2,10 @@
 // from flags and environment, port 0 with the chosen port printed, first-start
 // admin bootstrap, health checking and reflection, clean shutdown on SIGTERM,
 // data kept across a restart, and fail-fast configuration errors.
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -24,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rqs/v1/user.grpc.pb.h"
+#include "tests/integration/server_process.h"
 #include "tests/unit/db/test_database.h"
 #include "wire/health.grpc.pb.h"
 #include "wire/reflection.grpc.pb.h"
@@ -31,118 +27,8 @@
 namespace rqs::server::testing {
 namespace {
 
+using ::rqs::testing::ServerProcess;
 using ::testing::HasSubstr;
-
-// A child rqs-server process with its stdout and stderr captured.
-class ServerProcess {
- public:
-  // Starts rqs-server with `args` and the environment variables `env` added
-  // (an empty value unsets the variable).
-  ServerProcess(const std::vector<std::string>& args,
-                const std::map<std::string, std::string>& env) {
-    int out[2];
-    int err[2];
-    if (pipe(out) != 0 || pipe(err) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      dup2(err[1], STDERR_FILENO);
-      close(out[0]);
-      close(err[0]);
-      for (const auto& [name, value] : env) {
-        if (value.empty()) {
-          unsetenv(name.c_str());
-        } else {
-          setenv(name.c_str(), value.c_str(), 1);
-        }
-      }
-      std::vector<char*> argv;
-      std::string binary = RQS_SERVER_BINARY;
-      argv.push_back(binary.data());
-      std::vector<std::string> copy = args;
-      for (std::string& arg : copy) argv.push_back(arg.data());
-      argv.push_back(nullptr);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    close(err[1]);
-    out_ = out[0];
-    err_ = err[0];
-  }
-
-  ~ServerProcess() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      Wait();
-    }
-    if (out_ >= 0) close(out_);
-    if (err_ >= 0) close(err_);
-  }
-
-  // Reads stdout until a line contains `needle` or the process ends or the
-  // timeout passes; returns that line ("" if none).
-  std::string WaitForLine(const std::string& needle, int timeout_ms = 60000) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::size_t newline;
-      while ((newline = stdout_.find('\n', scanned_)) != std::string::npos) {
-        std::string line = stdout_.substr(scanned_, newline - scanned_);
-        scanned_ = newline + 1;
-        if (absl::StrContains(line, needle)) return line;
-      }
-      pollfd fd{out_, POLLIN, 0};
-      if (poll(&fd, 1, 200) > 0) {
-        char buffer[4096];
-        const ssize_t n = read(out_, buffer, sizeof buffer);
-        if (n <= 0) return "";
-        stdout_.append(buffer, static_cast<std::size_t>(n));
-      }
-    }
-    return "";
-  }
-
-  // Sends `signal` and returns the exit status (or -1 on a crash).
-  int Stop(int signal = SIGTERM) {
-    kill(pid_, signal);
-    return Wait();
-  }
-
-  // Waits for the process to end; returns its exit code, -1 if killed.
-  int Wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    exited_ = true;
-    // Keep the rest of stdout for Stdout().
-    char buffer[4096];
-    ssize_t n;
-    while ((n = read(out_, buffer, sizeof buffer)) > 0) {
-      stdout_.append(buffer, static_cast<std::size_t>(n));
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
-  // Everything written to stderr (call after the process ended).
-  std::string Stderr() {
-    std::string text;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = read(err_, buffer, sizeof buffer)) > 0) {
-      text.append(buffer, static_cast<std::size_t>(n));
-    }
-    return text;
-  }
-
-  const std::string& Stdout() const { return stdout_; }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  int err_ = -1;
-  bool exited_ = false;
-  std::string stdout_;
-  std::size_t scanned_ = 0;
-};
 
 // Returns the address in "rqs-server: listening on HOST:PORT (...)".
 std::string AddressOf(const std::string& line) {
@@ -167,7 +53,7 @@ TEST_F(ServerBinaryTest, ServesStopsCleanlyAndKeepsDataAcrossRestarts) {
   std::string admin_token;
   std::string address;
   {
-    ServerProcess server({"--listen", "127.0.0.1:0", "--pool-size", "2"},
+    ServerProcess server(RQS_SERVER_BINARY, {"--listen", "127.0.0.1:0", "--pool-size", "2"},
                          {{"RQS_DATABASE_URL", conninfo_}, {"RQS_ADMIN_TOKEN_FILE", ""}});
     ASSERT_FALSE(server.WaitForLine("created user 'admin'").empty()) << server.Stdout();
     std::string token_line = server.WaitForLine("rqs_");
@@ -231,10 +117,11 @@ TEST_F(ServerBinaryTest, ServesStopsCleanlyAndKeepsDataAcrossRestarts) {
   const std::string token_file = absl::StrCat(::testing::TempDir(), "/", database_, ".token");
   std::ofstream(token_file) << "some-other-token-that-is-long-enough\n";
   {
-    ServerProcess server({}, {{"RQS_DATABASE_URL", conninfo_},
-                              {"RQS_LISTEN", "localhost:0"},
-                              {"RQS_POOL_SIZE", "2"},
-                              {"RQS_ADMIN_TOKEN_FILE", token_file}});
+    ServerProcess server(RQS_SERVER_BINARY, {},
+                         {{"RQS_DATABASE_URL", conninfo_},
+                          {"RQS_LISTEN", "localhost:0"},
+                          {"RQS_POOL_SIZE", "2"},
+                          {"RQS_ADMIN_TOKEN_FILE", token_file}});
     const std::string listening = server.WaitForLine("listening on");
     ASSERT_FALSE(listening.empty()) << server.Stdout();
     EXPECT_THAT(server.Stdout(), ::testing::Not(HasSubstr("created user 'admin'")));
@@ -275,14 +162,15 @@ TEST_F(ServerBinaryTest, BadConfigurationFailsFastWithAClearMessage) {
     std::map<std::string, std::string> env = c.env;
     env.emplace("RQS_LISTEN", "");
     env.emplace("RQS_ADMIN_TOKEN_FILE", "");
-    ServerProcess server(c.args, env);
+    ServerProcess server(RQS_SERVER_BINARY, c.args, env);
     EXPECT_EQ(server.Wait(), 2) << c.message;
     EXPECT_THAT(server.Stderr(), HasSubstr(c.message));
   }
   // A database that cannot be reached stops the server at start.
-  ServerProcess server({"--database-url", "host=/nonexistent-socket-dir dbname=x",
-                        "--listen", "127.0.0.1:0"},
-                       {{"RQS_ADMIN_TOKEN_FILE", ""}});
+  ServerProcess server(
+      RQS_SERVER_BINARY,
+      {"--database-url", "host=/nonexistent-socket-dir dbname=x", "--listen", "127.0.0.1:0"},
+      {{"RQS_ADMIN_TOKEN_FILE", ""}});
   EXPECT_EQ(server.Wait(), 1);
   EXPECT_THAT(server.Stderr(), HasSubstr("cannot start"));
 }
