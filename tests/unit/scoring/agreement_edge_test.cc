@@ -158,6 +158,35 @@ TEST(AgreementEdgeTest, ExtremeMagnitudesNeverProduceNaN) {
   ExpectAllFinite(tiny);
 }
 
+TEST(AgreementEdgeTest, RankBasedFiguresIgnoreMonotoneRecoding) {
+  // Weighted kappas and AC2 use category positions and ordinal alpha uses
+  // ranks, so a monotone recoding of the values changes neither; interval
+  // alpha and the ICCs use the values and do change.
+  const RatingsTable base = testing::Krippendorff2011();
+  RatingsTable recoded = base;
+  const double codes[] = {0.0, 1.0, 2.0, 10.0, 11.0, 100.0};
+  for (auto& row : recoded.ratings) {
+    for (auto& cell : row) {
+      if (cell.has_value()) cell = codes[static_cast<int>(*cell)];
+    }
+  }
+  const AgreementResult a = Compute(base);
+  const AgreementResult b = Compute(recoded);
+  EXPECT_NEAR(*a.krippendorff_alpha_ordinal.value, *b.krippendorff_alpha_ordinal.value, 1e-12);
+  EXPECT_NEAR(*a.krippendorff_alpha_nominal.value, *b.krippendorff_alpha_nominal.value, 1e-12);
+  EXPECT_NEAR(*a.gwet_ac2_quadratic.value, *b.gwet_ac2_quadratic.value, 1e-12);
+  EXPECT_NEAR(*a.fleiss_kappa.value, *b.fleiss_kappa.value, 1e-12);
+  EXPECT_GT(std::abs(*a.krippendorff_alpha_interval.value - *b.krippendorff_alpha_interval.value),
+            1e-3);
+  EXPECT_GT(std::abs(*a.icc2.value - *b.icc2.value), 1e-3);
+  const std::vector<std::vector<double>> pairs = {{1, 1}, {2, 3}, {3, 3}, {4, 2}, {5, 5}, {1, 2}};
+  std::vector<std::vector<double>> recoded_pairs;
+  for (const auto& row : pairs)
+    recoded_pairs.push_back({codes[static_cast<int>(row[0])], codes[static_cast<int>(row[1])]});
+  EXPECT_NEAR(*Compute(MakeTable(pairs)).cohen_kappa_linear.value,
+              *Compute(MakeTable(recoded_pairs)).cohen_kappa_linear.value, 1e-12);
+}
+
 TEST(AgreementEdgeTest, MissingRatingsUseCompleteSubjectsExceptKrippendorff) {
   // Subject 3 lacks rater B; Krippendorff still pairs its A and C ratings.
   const RatingsTable table = MakeTable({{1, 1, 1}, {2, 2, 1}, {3, kNA, 3}, {1, 2, 1}, {3, 3, 3}});
