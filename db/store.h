@@ -236,7 +236,7 @@ struct SubmitResult {
 // skip it. Token hashes are never copied into the log.
 struct AuditEntry {
   int64_t id = 0;           // Increases with time.
-  absl::Time at;            // Commit-transaction start time.
+  absl::Time at;            // Start of the transaction that made the change.
   int64_t actor_id = 0;     // 0: the system.
   std::string action;       // Store method, e.g. "CreateUser", "SubmitAssessment".
   std::string operation;    // "INSERT", "UPDATE" or "DELETE".

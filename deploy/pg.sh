@@ -13,7 +13,8 @@
 # trust authentication for local connections, so any local user can connect as
 # the printed user; keep DIR private. It holds a database named `rqs`.
 # PostgreSQL refuses to run as root, so as root the cluster runs as `postgres`
-# and DIR is handed to that user.
+# and DIR is handed to that user (its parent directories must let `postgres`
+# through, as /tmp does). DIR's path must stay short (a Unix socket lives in it).
 #
 # Environment: RQS_PG_BIN (default /usr/lib/postgresql/15/bin),
 # RQS_PG_PORT (default 5432; only names the socket file, no TCP is opened).
@@ -35,19 +36,27 @@ rqs_pg_user() {
   if [[ $(id -u) -eq 0 ]]; then echo postgres; else id -un; fi
 }
 
+# Prints DIR as an absolute path (DIR need not exist).
 rqs_pg_abs() {
-  mkdir -p "$1" && (cd "$1" && pwd)
+  if [[ -d "$1" ]]; then
+    (cd "$1" && pwd)
+  elif [[ "$1" == /* ]]; then
+    echo "$1"
+  else
+    echo "$PWD/$1"
+  fi
 }
 
 rqs_pg_url() {
   local dir
-  dir=$(rqs_pg_abs "$1") || return 1
+  dir=$(rqs_pg_abs "${1:?usage: rqs_pg_url DIR}") || return 1
   echo "host=$dir port=$rqs_pg_port user=$(rqs_pg_user) dbname=rqs"
 }
 
 rqs_pg_start() {
   local dir
-  dir=$(rqs_pg_abs "${1:?usage: rqs_pg_start DIR}") || return 1
+  mkdir -p "${1:?usage: rqs_pg_start DIR}" || return 1
+  dir=$(rqs_pg_abs "$1") || return 1
   # Unix socket paths are limited to 107 bytes.
   if (( ${#dir} > 80 )); then
     echo "pg.sh: '$dir' is too long for a Unix socket path" >&2
