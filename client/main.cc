@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "client/agreement_command.h"
 #include "client/command.h"
 #include "client/connection.h"
 #include "client/remote_commands.h"
@@ -26,6 +27,8 @@ const Subcommand kSubcommands[] = {
      &rqs::client::RunRubricCommand},
     {"score", "score one study's answers offline and print its score report (JSON)",
      &rqs::client::RunScoreCommand},
+    {"agreement", "inter-rater agreement statistics of a ratings CSV (JSON)",
+     &rqs::client::RunAgreementCommand},
     // Talk to rqs-server.
     {"user", "create|list|whoami: users (create and list: admins)", nullptr,
      &rqs::client::RunUserCommand},
