@@ -704,6 +704,46 @@ absl::StatusOr<ReviewMember> Store::SetReviewMemberRole(int64_t review_id, int64
       });
 }
 
+absl::Status Store::RemoveReviewMember(int64_t review_id, int64_t user_id, int64_t actor_id) {
+  return pool_->Run("RemoveReviewMember", [&](pqxx::connection& c) -> absl::Status {
+    pqxx::work txn(c);
+    BeginAudited(txn, "RemoveReviewMember", actor_id);
+    // Lock the review's member rows: two coordinators removing each other at
+    // once must not leave the review without one.
+    const pqxx::result members = txn.exec_params(
+        "SELECT user_id, role FROM review_members WHERE review_id = $1 FOR UPDATE", review_id);
+    int coordinators = 0;
+    std::optional<std::string> role;
+    for (const pqxx::row& row : members) {
+      const std::string member_role = row[1].as<std::string>();
+      if (member_role == "COORDINATOR") ++coordinators;
+      if (row[0].as<int64_t>() == user_id) role = member_role;
+    }
+    if (!role.has_value()) {
+      return absl::NotFoundError(
+          absl::StrCat("user ", user_id, " is not a member of review ", review_id));
+    }
+    if (*role == "COORDINATOR" && coordinators == 1) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("user ", user_id, " is the only coordinator of review ", review_id,
+                       "; make someone else coordinator first"));
+    }
+    // A rater's assignments and assessments are part of the review's history.
+    if (!txn.exec_params("SELECT 1 FROM assignments WHERE review_id = $1 AND rater_id = $2 "
+                         "LIMIT 1",
+                         review_id, user_id)
+             .empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("user ", user_id, " has assignments in review ", review_id,
+                       "; their ratings stay part of the review, so they stay a member"));
+    }
+    txn.exec_params("DELETE FROM review_members WHERE review_id = $1 AND user_id = $2", review_id,
+                    user_id);
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<std::vector<ReviewMember>> Store::ListReviewMembers(int64_t review_id) {
   return pool_->Run(
       "ListReviewMembers", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<ReviewMember>> {
@@ -738,21 +778,40 @@ absl::StatusOr<ReviewRole> Store::GetReviewRole(int64_t review_id, int64_t user_
 
 // --- Studies ---
 
+namespace {
+
+Study InsertStudy(pqxx::work& txn, const NewStudy& study) {
+  const pqxx::result rows = txn.exec_params(
+      absl::StrCat("INSERT INTO studies AS s (review_id, title, authors, year, doi, "
+                   "study_type, external_id, notes) "
+                   "VALUES ($1, $2, $3, NULLIF($4, 0), $5, $6, $7, $8) RETURNING ",
+                   kStudyColumns),
+      study.review_id, study.title, study.authors, study.year, study.doi,
+      std::string(scoring::StudyTypeName(study.study_type)), study.external_id, study.notes);
+  return ToStudy(rows[0]);
+}
+
+}  // namespace
+
 absl::StatusOr<Study> Store::CreateStudy(const NewStudy& study, int64_t actor_id) {
-  return pool_->Run("CreateStudy", [&](pqxx::connection& c) -> absl::StatusOr<Study> {
-    pqxx::work txn(c);
-    BeginAudited(txn, "CreateStudy", actor_id);
-    const pqxx::result rows = txn.exec_params(
-        absl::StrCat("INSERT INTO studies AS s (review_id, title, authors, year, doi, "
-                     "study_type, external_id, notes) "
-                     "VALUES ($1, $2, $3, NULLIF($4, 0), $5, $6, $7, $8) RETURNING ",
-                     kStudyColumns),
-        study.review_id, study.title, study.authors, study.year, study.doi,
-        std::string(scoring::StudyTypeName(study.study_type)), study.external_id, study.notes);
-    Study created = ToStudy(rows[0]);
-    txn.commit();
-    return created;
-  });
+  RQS_ASSIGN_OR_RETURN(std::vector<Study> created, CreateStudies({study}, actor_id));
+  return std::move(created.front());
+}
+
+absl::StatusOr<std::vector<Study>> Store::CreateStudies(const std::vector<NewStudy>& studies,
+                                                        int64_t actor_id) {
+  return pool_->Run("CreateStudies",
+                    [&](pqxx::connection& c) -> absl::StatusOr<std::vector<Study>> {
+                      pqxx::work txn(c);
+                      BeginAudited(txn, "CreateStudies", actor_id);
+                      std::vector<Study> created;
+                      created.reserve(studies.size());
+                      for (const NewStudy& study : studies) {
+                        created.push_back(InsertStudy(txn, study));
+                      }
+                      txn.commit();
+                      return created;
+                    });
 }
 
 absl::StatusOr<Study> Store::GetStudy(int64_t study_id) {
@@ -783,30 +842,48 @@ absl::StatusOr<std::vector<Study>> Store::ListStudies(int64_t review_id) {
 
 absl::StatusOr<Assignment> Store::AssignStudy(int64_t study_id, int64_t rater_id,
                                               int64_t actor_id) {
-  return pool_->Run("AssignStudy", [&](pqxx::connection& c) -> absl::StatusOr<Assignment> {
-    pqxx::work txn(c);
-    BeginAudited(txn, "AssignStudy", actor_id);
-    const pqxx::result study =
-        txn.exec_params("SELECT review_id FROM studies WHERE id = $1", study_id);
-    if (study.empty()) return absl::NotFoundError(absl::StrCat("study ", study_id, " not found"));
-    const int64_t review_id = study[0][0].as<int64_t>();
-    // FOR SHARE: the role cannot change until this assignment commits.
-    const pqxx::result member = txn.exec_params(
-        "SELECT role FROM review_members WHERE review_id = $1 AND user_id = $2 FOR SHARE",
-        review_id, rater_id);
-    if (member.empty() || member[0][0].as<std::string>() != "RATER") {
-      return absl::FailedPreconditionError(
-          absl::StrCat("user ", rater_id, " is not a RATER of review ", review_id));
-    }
-    const pqxx::result rows =
-        txn.exec_params(absl::StrCat("INSERT INTO assignments AS g (review_id, study_id, rater_id) "
-                                     "VALUES ($1, $2, $3) RETURNING ",
-                                     kAssignmentColumns),
-                        review_id, study_id, rater_id);
-    Assignment assignment = ToAssignment(rows[0]);
-    txn.commit();
-    return assignment;
-  });
+  RQS_ASSIGN_OR_RETURN(std::vector<Assignment> created,
+                       AssignStudies({{study_id, rater_id}}, actor_id));
+  if (created.empty()) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("user ", rater_id, " is already assigned to study ", study_id));
+  }
+  return std::move(created.front());
+}
+
+absl::StatusOr<std::vector<Assignment>> Store::AssignStudies(
+    const std::vector<std::pair<int64_t, int64_t>>& study_rater_pairs, int64_t actor_id) {
+  return pool_->Run(
+      "AssignStudies", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<Assignment>> {
+        pqxx::work txn(c);
+        BeginAudited(txn, "AssignStudies", actor_id);
+        std::vector<Assignment> created;
+        for (const auto& [study_id, rater_id] : study_rater_pairs) {
+          const pqxx::result study =
+              txn.exec_params("SELECT review_id FROM studies WHERE id = $1", study_id);
+          if (study.empty()) {
+            return absl::NotFoundError(absl::StrCat("study ", study_id, " not found"));
+          }
+          const int64_t review_id = study[0][0].as<int64_t>();
+          // FOR SHARE: the role cannot change until this assignment commits.
+          const pqxx::result member = txn.exec_params(
+              "SELECT role FROM review_members WHERE review_id = $1 AND user_id = $2 FOR SHARE",
+              review_id, rater_id);
+          if (member.empty() || member[0][0].as<std::string>() != "RATER") {
+            return absl::FailedPreconditionError(
+                absl::StrCat("user ", rater_id, " is not a RATER of review ", review_id));
+          }
+          // An existing assignment is kept as it is, so assigning is idempotent.
+          const pqxx::result rows = txn.exec_params(
+              absl::StrCat("INSERT INTO assignments AS g (review_id, study_id, rater_id) "
+                           "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING ",
+                           kAssignmentColumns),
+              review_id, study_id, rater_id);
+          if (!rows.empty()) created.push_back(ToAssignment(rows[0]));
+        }
+        txn.commit();
+        return created;
+      });
 }
 
 absl::StatusOr<std::vector<Assignment>> Store::AutoAssign(int64_t review_id, int raters_per_study,

@@ -331,6 +331,10 @@ class Store {
   // assignments cannot stop being a rater: FAILED_PRECONDITION.
   absl::StatusOr<ReviewMember> SetReviewMemberRole(int64_t review_id, int64_t user_id,
                                                    ReviewRole role, int64_t actor_id);
+  // Removes a member. NOT_FOUND if not a member; FAILED_PRECONDITION for the
+  // only coordinator, or a rater who has assignments (their ratings stay part
+  // of the review's history).
+  absl::Status RemoveReviewMember(int64_t review_id, int64_t user_id, int64_t actor_id);
   // Returns the review's members ordered by user id (NOT_FOUND: no review).
   absl::StatusOr<std::vector<ReviewMember>> ListReviewMembers(int64_t review_id);
   // Returns the user's role in the review; NOT_FOUND if not a member.
@@ -341,6 +345,10 @@ class Store {
   // Returns the new study. NOT_FOUND for an unknown review, ALREADY_EXISTS
   // if external_id is already used in the review.
   absl::StatusOr<Study> CreateStudy(const NewStudy& study, int64_t actor_id);
+  // Adds several studies in one transaction: all are stored or none. Returns
+  // them in order; errors as CreateStudy.
+  absl::StatusOr<std::vector<Study>> CreateStudies(const std::vector<NewStudy>& studies,
+                                                   int64_t actor_id);
   // Returns the study or NOT_FOUND.
   absl::StatusOr<Study> GetStudy(int64_t study_id);
   // Returns the review's studies ordered by id.
@@ -352,6 +360,11 @@ class Store {
   // unknown study, FAILED_PRECONDITION if the user is not a RATER of the
   // study's review, ALREADY_EXISTS if already assigned.
   absl::StatusOr<Assignment> AssignStudy(int64_t study_id, int64_t rater_id, int64_t actor_id);
+  // Assigns (study, rater) pairs in one transaction: all or none. Pairs
+  // already assigned are kept as they are and not returned. Returns the new
+  // assignments; errors as AssignStudy (except ALREADY_EXISTS).
+  absl::StatusOr<std::vector<Assignment>> AssignStudies(
+      const std::vector<std::pair<int64_t, int64_t>>& study_rater_pairs, int64_t actor_id);
   // Gives every study of the review `raters_per_study` raters, adding
   // assignments only, each to the rater with the fewest assignments in the
   // review so far (ties: lowest user id). Returns the new assignments.

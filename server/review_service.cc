@@ -158,9 +158,7 @@ grpc::ServerUnaryReactor* ReviewServiceImpl::RemoveMember(grpc::CallbackServerCo
               v1::RemoveMemberResponse*) -> absl::Status {
         RQS_RETURN_IF_ERROR(
             AuthorizeReview(*store, caller, in.review_id(), {Role::kCoordinator}).status());
-        // db::Store has no way to delete a membership yet (requested); until it
-        // does, say so plainly rather than pretend.
-        return absl::UnimplementedError("removing members is not supported by this server yet");
+        return store->RemoveReviewMember(in.review_id(), in.user_id(), caller.user.id);
       });
 }
 
@@ -220,8 +218,9 @@ grpc::ServerUnaryReactor* ReviewServiceImpl::AddStudies(grpc::CallbackServerCont
                 in.review_id()));
           }
         }
+        std::vector<db::NewStudy> studies;
         for (const v1::StudyInput& wire : in.studies()) {
-          db::NewStudy study;
+          db::NewStudy& study = studies.emplace_back();
           study.review_id = in.review_id();
           study.title = wire.title();
           study.authors = wire.authors();
@@ -230,9 +229,11 @@ grpc::ServerUnaryReactor* ReviewServiceImpl::AddStudies(grpc::CallbackServerCont
           RQS_ASSIGN_OR_RETURN(study.study_type, FromProto(wire.study_type(), "study_type"));
           study.external_id = wire.external_id();
           study.notes = wire.notes();
-          RQS_ASSIGN_OR_RETURN(db::Study created, store->CreateStudy(study, caller.user.id));
-          ToProto(created, out->add_studies());
         }
+        // One transaction: the whole batch is stored, or none of it.
+        RQS_ASSIGN_OR_RETURN(std::vector<db::Study> created,
+                             store->CreateStudies(studies, caller.user.id));
+        for (const db::Study& study : created) ToProto(study, out->add_studies());
         return absl::OkStatus();
       });
 }
@@ -338,13 +339,14 @@ grpc::ServerUnaryReactor* ReviewServiceImpl::AssignRaters(grpc::CallbackServerCo
                              pairs[i].rater_id(), " is not a RATER of review ", in.review_id()));
           }
         }
+        std::vector<std::pair<int64_t, int64_t>> study_rater_pairs;
         for (const v1::Assignment& pair : pairs) {
-          absl::StatusOr<db::Assignment> created =
-              store->AssignStudy(pair.study_id(), pair.rater_id(), caller.user.id);
-          if (absl::IsAlreadyExists(created.status())) continue;
-          RQS_RETURN_IF_ERROR(created.status());
-          ToProto(*created, out->add_created());
+          study_rater_pairs.emplace_back(pair.study_id(), pair.rater_id());
         }
+        // One transaction; pairs already assigned are kept and not reported.
+        RQS_ASSIGN_OR_RETURN(std::vector<db::Assignment> created,
+                             store->AssignStudies(study_rater_pairs, caller.user.id));
+        for (const db::Assignment& assignment : created) ToProto(assignment, out->add_created());
         return absl::OkStatus();
       });
 }

@@ -348,8 +348,16 @@ TEST_F(ReviewTest, CoordinatorManagesTheReview) {
   remove.set_review_id(review_);
   remove.set_user_id(rater_b_.id);
   v1::RemoveMemberResponse removed;
+  // A rater with assignments stays: their ratings are part of the review.
   status = reviews_->RemoveMember(Ctx(coordinator_.token).get(), remove, &removed);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << Describe(status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(status);
+  remove.set_user_id(coordinator_.id);
+  status = reviews_->RemoveMember(Ctx(coordinator_.token).get(), remove, &removed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(status);
+  EXPECT_THAT(status.error_message(), HasSubstr("only coordinator"));
+  remove.set_user_id(outsider_.id);
+  status = reviews_->RemoveMember(Ctx(coordinator_.token).get(), remove, &removed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(status);
   status = reviews_->GetReview(Ctx(observer_.token).get(), get, &review);
   ASSERT_TRUE(status.ok()) << Describe(status);
   EXPECT_EQ(review.review().caller_role(), v1::ROLE_RATER);
@@ -364,6 +372,16 @@ TEST_F(ReviewTest, CoordinatorManagesTheReview) {
   for (const v1::AssignmentStatus& assignment : assignments.assignments()) {
     EXPECT_EQ(assignment.state(), v1::ASSESSMENT_STATE_NOT_STARTED);
   }
+
+  // A member without assignments can be removed, and then sees nothing.
+  remove.set_user_id(observer_.id);
+  status = reviews_->RemoveMember(Ctx(coordinator_.token).get(), remove, &removed);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  status = reviews_->ListMembers(Ctx(coordinator_.token).get(), members_request, &members);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  EXPECT_EQ(members.members_size(), 3);
+  status = reviews_->GetReview(Ctx(observer_.token).get(), get, &review);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(status);
 }
 
 TEST_F(ReviewTest, StudiesAreListedInPages) {

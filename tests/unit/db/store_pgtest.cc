@@ -342,6 +342,81 @@ TEST_F(StoreTest, Studies) {
   EXPECT_EQ(store_->GetStudy(9999).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(StoreTest, CreateStudiesStoresAllOrNone) {
+  User coordinator = MakeUser("coordinator");
+  Review review = MakeReview(coordinator.id);
+  NewStudy first;
+  first.review_id = review.id;
+  first.title = "First";
+  first.external_id = "A";
+  NewStudy clash = first;
+  clash.title = "Clash";  // Same external id: the whole batch must fail.
+  EXPECT_EQ(store_->CreateStudies({first, clash}, coordinator.id).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  ASSERT_OK_AND_ASSIGN(none, store_->ListStudies(review.id));
+  EXPECT_THAT(none, SizeIs(0));
+
+  NewStudy second = first;
+  second.title = "Second";
+  second.external_id = "B";
+  ASSERT_OK_AND_ASSIGN(created, store_->CreateStudies({first, second}, coordinator.id));
+  ASSERT_THAT(created, SizeIs(2));
+  EXPECT_EQ(created[0].title, "First");
+  EXPECT_EQ(created[1].title, "Second");
+  ASSERT_OK_AND_ASSIGN(both, store_->ListStudies(review.id));
+  EXPECT_THAT(both, SizeIs(2));
+}
+
+TEST_F(StoreTest, AssignStudiesIsOneTransactionAndIdempotent) {
+  User coordinator = MakeUser("coordinator");
+  User rater = MakeUser("rater");
+  User observer = MakeUser("observer");
+  Review review = MakeReview(coordinator.id);
+  ASSERT_TRUE(store_->AddReviewMember(review.id, rater.id, ReviewRole::kRater, 0).ok());
+  ASSERT_TRUE(store_->AddReviewMember(review.id, observer.id, ReviewRole::kObserver, 0).ok());
+  Study s1 = MakeStudy(review.id, "S1");
+  Study s2 = MakeStudy(review.id, "S2");
+
+  // An observer in the batch rejects all of it.
+  EXPECT_EQ(store_->AssignStudies({{s1.id, rater.id}, {s2.id, observer.id}}, 0).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK_AND_ASSIGN(none, store_->ListAssignments(review.id));
+  EXPECT_THAT(none, SizeIs(0));
+
+  ASSERT_OK_AND_ASSIGN(first, store_->AssignStudies({{s1.id, rater.id}}, 0));
+  EXPECT_THAT(first, SizeIs(1));
+  // Existing pairs are kept and not reported again.
+  ASSERT_OK_AND_ASSIGN(second, store_->AssignStudies({{s1.id, rater.id}, {s2.id, rater.id}}, 0));
+  ASSERT_THAT(second, SizeIs(1));
+  EXPECT_EQ(second[0].study_id, s2.id);
+  ASSERT_OK_AND_ASSIGN(all, store_->ListAssignments(review.id));
+  EXPECT_THAT(all, SizeIs(2));
+}
+
+TEST_F(StoreTest, RemoveReviewMember) {
+  User coordinator = MakeUser("coordinator");
+  User rater = MakeUser("rater");
+  User observer = MakeUser("observer");
+  Review review = MakeReview(coordinator.id);
+  ASSERT_TRUE(store_->AddReviewMember(review.id, rater.id, ReviewRole::kRater, 0).ok());
+  ASSERT_TRUE(store_->AddReviewMember(review.id, observer.id, ReviewRole::kObserver, 0).ok());
+  Study study = MakeStudy(review.id, "S1");
+  ASSERT_TRUE(store_->AssignStudy(study.id, rater.id, 0).ok());
+
+  EXPECT_EQ(store_->RemoveReviewMember(review.id, coordinator.id, 0).code(),
+            absl::StatusCode::kFailedPrecondition);  // The only coordinator.
+  EXPECT_EQ(store_->RemoveReviewMember(review.id, rater.id, 0).code(),
+            absl::StatusCode::kFailedPrecondition);  // Has assignments.
+  EXPECT_EQ(store_->RemoveReviewMember(review.id, 9999, 0).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store_->RemoveReviewMember(review.id, observer.id, coordinator.id).ok());
+  EXPECT_EQ(store_->GetReviewRole(review.id, observer.id).status().code(),
+            absl::StatusCode::kNotFound);
+  // The removal is in the audit log, with the member as it was.
+  EXPECT_EQ(Exec("SELECT count(*) FROM audit_log WHERE entity = 'review_members' "
+                 "AND operation = 'DELETE'"),
+            "1");
+}
+
 TEST_F(StoreTest, ExplicitAssignments) {
   User coordinator = MakeUser("coordinator");
   User rater = MakeUser("rater");
