@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "client/answer_file.h"
 #include "client/args.h"
 #include "client/input_file.h"
@@ -298,13 +299,14 @@ int RunTokenCommand(const std::vector<std::string>& args, const GlobalOptions& o
   std::string verb;
   std::vector<std::string> rest;
   if (!SplitVerb(args, verb, rest)) return session.BadInput("usage: rqs token issue|list|revoke");
-  absl::StatusOr<ParsedArgs> parsed = ParseArgs(rest, {{"label"}, {}});
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(rest, {{"label", "expires-in-days"}, {}});
   if (!parsed.ok()) return session.BadInput(parsed.status().message());
   if (verb != "issue" && verb != "list" && verb != "revoke") {
     return session.BadInput(absl::StrCat("unknown verb '", verb, "' (issue, list, revoke)"));
   }
   if (parsed->positional.size() != 1 && !(verb == "list" && parsed->positional.empty())) {
-    return session.BadInput(verb == "issue"    ? "usage: rqs token issue USER_ID [--label L]"
+    return session.BadInput(verb == "issue"    ? "usage: rqs token issue USER_ID [--label L] "
+                                                 "[--expires-in-days N]"
                             : verb == "revoke" ? "usage: rqs token revoke TOKEN_ID"
                                                : "usage: rqs token list [USER_ID]");
   }
@@ -321,6 +323,9 @@ int RunTokenCommand(const std::vector<std::string>& args, const GlobalOptions& o
     v1::IssueTokenRequest request;
     request.set_user_id(id);
     request.set_label(parsed->Get("label").value_or(""));
+    absl::StatusOr<std::optional<int64_t>> days = parsed->GetInt("expires-in-days");
+    if (!days.ok()) return session.BadInput(days.status().message());
+    request.set_expires_in_days(static_cast<int32_t>(days->value_or(0)));
     v1::IssueTokenResponse response;
     if (!session.Call(*stub, &v1::UserService::Stub::IssueToken, request, response)) {
       return session.exit_code();
@@ -359,10 +364,14 @@ int RunTokenCommand(const std::vector<std::string>& args, const GlobalOptions& o
     session.PrintJson(response);
     return kExitOk;
   }
-  Table table({"id", "user", "label", "revoked"});
+  Table table({"id", "user", "label", "revoked", "expires"});
   for (const v1::Token& token : response.tokens()) {
     table.Add({absl::StrCat(token.token_id()), absl::StrCat(token.user_id()), token.label(),
-               token.has_revoke_time() ? "yes" : "no"});
+               token.has_revoke_time() ? "yes" : "no",
+               token.has_expire_time()
+                   ? absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(token.expire_time().seconds()),
+                                      absl::UTCTimeZone())
+                   : "never"});
   }
   table.Print(session.out());
   return kExitOk;

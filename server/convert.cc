@@ -136,6 +136,7 @@ void ToProto(const db::ApiToken& token, v1::Token* out) {
   out->set_label(token.label);
   ToProto(token.created_at, out->mutable_create_time());
   if (token.revoked_at.has_value()) ToProto(*token.revoked_at, out->mutable_revoke_time());
+  if (token.expires_at.has_value()) ToProto(*token.expires_at, out->mutable_expire_time());
 }
 
 void ToProto(const db::Review& review, db::ReviewRole caller_role, v1::Review* out) {

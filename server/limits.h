@@ -54,6 +54,8 @@ inline constexpr std::size_t kMaxAnswers = 200;
 inline constexpr std::size_t kMaxOptionsPerAnswer = 32;
 // Raters per study for automatic assignment.
 inline constexpr int kMaxRatersPerStudy = 100;
+// Longest lifetime of an API token, in days (ten years).
+inline constexpr int kMaxTokenDays = 3650;
 // Page size of paginated listings (also the default).
 inline constexpr int kMaxPageSize = 1000;
 

@@ -3,6 +3,7 @@
 // IssueTokenResponse.
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "db/token.h"
 #include "scoring/status_macros.h"
 #include "server/convert.h"
@@ -81,11 +82,19 @@ grpc::ServerUnaryReactor* UserServiceImpl::IssueToken(grpc::CallbackServerContex
                             v1::IssueTokenResponse* out) -> absl::Status {
                       RQS_RETURN_IF_ERROR(RequireAdmin(caller));
                       RQS_RETURN_IF_ERROR(CheckText("label", in.label(), kMaxLabelChars));
+                      if (in.expires_in_days() < 0 || in.expires_in_days() > kMaxTokenDays) {
+                        return absl::InvalidArgumentError(
+                            absl::StrCat("expires_in_days must be 0 (never) or 1..",
+                                         kMaxTokenDays, ", got ", in.expires_in_days()));
+                      }
                       RQS_ASSIGN_OR_RETURN(std::string secret, db::NewTokenSecret());
                       db::NewApiToken token;
                       token.user_id = in.user_id();
                       token.token_hash = db::Sha256Hex(secret);
                       token.label = in.label();
+                      if (in.expires_in_days() > 0) {
+                        token.expires_at = absl::Now() + absl::Hours(24) * in.expires_in_days();
+                      }
                       absl::StatusOr<db::ApiToken> stored =
                           store->CreateApiToken(token, caller.user.id);
                       if (absl::IsNotFound(stored.status())) {
@@ -95,6 +104,9 @@ grpc::ServerUnaryReactor* UserServiceImpl::IssueToken(grpc::CallbackServerContex
                       RQS_RETURN_IF_ERROR(stored.status());
                       out->set_token_id(stored->id);
                       out->set_token(secret);
+                      if (stored->expires_at.has_value()) {
+                        ToProto(*stored->expires_at, out->mutable_expire_time());
+                      }
                       return absl::OkStatus();
                     });
 }

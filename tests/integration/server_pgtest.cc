@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "absl/strings/str_replace.h"
 #include "db/token.h"
 #include "scoring/instrument.h"
@@ -213,6 +214,27 @@ TEST_F(ServerTest, AdminManagesUsersAndTokens) {
   EXPECT_EQ(users_->GetCurrentUser(Ctx(second.token()).get(), {}, &me).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(users_->GetCurrentUser(Ctx(alice.token).get(), {}, &me).ok());
+
+  // Tokens can expire; the expiry is reported and bounded.
+  issue.set_expires_in_days(30);
+  v1::IssueTokenResponse expiring;
+  status = users_->IssueToken(Ctx(admin_token_).get(), issue, &expiring);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  ASSERT_TRUE(expiring.has_expire_time());
+  const int64_t days_left = (expiring.expire_time().seconds() - absl::ToUnixSeconds(absl::Now())) /
+                            (24 * 3600);
+  EXPECT_GE(days_left, 29);
+  EXPECT_LE(days_left, 30);
+  EXPECT_TRUE(users_->GetCurrentUser(Ctx(expiring.token()).get(), {}, &me).ok());
+  status = users_->ListTokens(Ctx(admin_token_).get(), list_tokens, &tokens);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  ASSERT_EQ(tokens.tokens_size(), 3);
+  EXPECT_FALSE(tokens.tokens(0).has_expire_time());
+  EXPECT_EQ(tokens.tokens(2).expire_time().seconds(), expiring.expire_time().seconds());
+  issue.set_expires_in_days(-1);
+  status = users_->IssueToken(Ctx(admin_token_).get(), issue, &expiring);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
+  issue.set_expires_in_days(0);
 
   issue.set_user_id(9999);
   status = users_->IssueToken(Ctx(admin_token_).get(), issue, &second);
