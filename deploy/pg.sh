@@ -25,7 +25,8 @@ rqs_pg_port=${RQS_PG_PORT:-5432}
 # Runs a command as the cluster's owner.
 rqs_pg_as_owner() {
   if [[ $(id -u) -eq 0 ]]; then
-    runuser -u postgres -- "$@"
+    # From /, which `postgres` can enter whatever the caller's directory is.
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
