@@ -435,15 +435,46 @@ absl::StatusOr<int> Store::SchemaVersion() {
 
 // --- Users ---
 
+namespace {
+
+User InsertUser(pqxx::work& txn, const NewUser& user) {
+  const pqxx::result rows = txn.exec_params(
+      absl::StrCat("INSERT INTO users AS u (name, is_admin) VALUES ($1, $2) RETURNING ",
+                   kUserColumns),
+      user.name, user.is_admin);
+  return ToUser(rows[0]);
+}
+
+ApiToken InsertApiToken(pqxx::work& txn, const NewApiToken& token) {
+  const pqxx::result rows = txn.exec_params(
+      absl::StrCat("INSERT INTO api_tokens AS t (user_id, token_hash, label, expires_at) "
+                   "VALUES ($1, $2, $3, rqs_from_unix_micros(NULLIF($4, '')::bigint)) "
+                   "RETURNING ",
+                   kTokenColumns),
+      token.user_id, token.token_hash, token.label, MicrosOrEmpty(token.expires_at));
+  return ToToken(rows[0]);
+}
+
+}  // namespace
+
 absl::StatusOr<User> Store::CreateUser(const NewUser& user, int64_t actor_id) {
   return pool_->Run("CreateUser", [&](pqxx::connection& c) -> absl::StatusOr<User> {
     pqxx::work txn(c);
     BeginAudited(txn, "CreateUser", actor_id);
-    const pqxx::result rows = txn.exec_params(
-        absl::StrCat("INSERT INTO users AS u (name, is_admin) VALUES ($1, $2) RETURNING ",
-                     kUserColumns),
-        user.name, user.is_admin);
-    User created = ToUser(rows[0]);
+    User created = InsertUser(txn, user);
+    txn.commit();
+    return created;
+  });
+}
+
+absl::StatusOr<User> Store::CreateUserWithToken(const NewUser& user, NewApiToken token,
+                                                int64_t actor_id) {
+  return pool_->Run("CreateUserWithToken", [&](pqxx::connection& c) -> absl::StatusOr<User> {
+    pqxx::work txn(c);
+    BeginAudited(txn, "CreateUserWithToken", actor_id);
+    User created = InsertUser(txn, user);
+    token.user_id = created.id;
+    InsertApiToken(txn, token);
     txn.commit();
     return created;
   });
@@ -504,13 +535,7 @@ absl::StatusOr<ApiToken> Store::CreateApiToken(const NewApiToken& token, int64_t
   return pool_->Run("CreateApiToken", [&](pqxx::connection& c) -> absl::StatusOr<ApiToken> {
     pqxx::work txn(c);
     BeginAudited(txn, "CreateApiToken", actor_id);
-    const pqxx::result rows = txn.exec_params(
-        absl::StrCat("INSERT INTO api_tokens AS t (user_id, token_hash, label, expires_at) "
-                     "VALUES ($1, $2, $3, rqs_from_unix_micros(NULLIF($4, '')::bigint)) "
-                     "RETURNING ",
-                     kTokenColumns),
-        token.user_id, token.token_hash, token.label, MicrosOrEmpty(token.expires_at));
-    ApiToken created = ToToken(rows[0]);
+    ApiToken created = InsertApiToken(txn, token);
     txn.commit();
     return created;
   });

@@ -287,6 +287,11 @@ class Store {
 
   // Returns the new user. ALREADY_EXISTS if the name is taken.
   absl::StatusOr<User> CreateUser(const NewUser& user, int64_t actor_id);
+  // Creates a user and their first API token in one transaction, so neither
+  // exists without the other (the bootstrap admin). `token.user_id` is
+  // ignored. Returns the new user; ALREADY_EXISTS if the name is taken.
+  absl::StatusOr<User> CreateUserWithToken(const NewUser& user, NewApiToken token,
+                                           int64_t actor_id);
   // Returns the user, or NOT_FOUND.
   absl::StatusOr<User> GetUser(int64_t user_id);
   // Returns the user with this login name, or NOT_FOUND.

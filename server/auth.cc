@@ -131,17 +131,16 @@ absl::Status BootstrapAdmin(db::Store& store, const std::string& admin_token_fil
   db::NewUser admin;
   admin.name = std::string(kBootstrapAdminName);
   admin.is_admin = true;
-  absl::StatusOr<db::User> user = store.CreateUser(admin, /*actor_id=*/0);
+  db::NewApiToken token;
+  token.token_hash = db::Sha256Hex(secret);
+  token.label = "bootstrap";
+  // One transaction: a crash can never leave an admin without a token.
+  absl::StatusOr<db::User> user = store.CreateUserWithToken(admin, token, /*actor_id=*/0);
   if (absl::IsAlreadyExists(user.status())) {
     // Another replica bootstrapped at the same moment; its admin stands.
     return absl::OkStatus();
   }
   RQS_RETURN_IF_ERROR(user.status());
-  db::NewApiToken token;
-  token.user_id = user->id;
-  token.token_hash = db::Sha256Hex(secret);
-  token.label = "bootstrap";
-  RQS_RETURN_IF_ERROR(store.CreateApiToken(token, /*actor_id=*/0).status());
   if (admin_token_file.empty()) {
     out << "rqs-server: first start: created user 'admin' with this API token (shown once, "
            "store it now):\n"

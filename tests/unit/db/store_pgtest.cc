@@ -342,6 +342,23 @@ TEST_F(StoreTest, Studies) {
   EXPECT_EQ(store_->GetStudy(9999).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(StoreTest, CreateUserWithTokenIsAllOrNothing) {
+  NewUser admin;
+  admin.name = "admin";
+  admin.is_admin = true;
+  NewApiToken token;
+  token.token_hash = Sha256Hex("rqs_first_admin_token");
+  token.label = "bootstrap";
+  ASSERT_OK_AND_ASSIGN(created, store_->CreateUserWithToken(admin, token, 0));
+  ASSERT_OK_AND_ASSIGN(found, store_->LookupApiToken(token.token_hash));
+  EXPECT_EQ(found.user.id, created.id);
+  // A token that cannot be stored (its hash is taken) leaves no user behind.
+  NewUser second = admin;
+  second.name = "second";
+  EXPECT_FALSE(store_->CreateUserWithToken(second, token, 0).ok());
+  EXPECT_EQ(store_->GetUserByName("second").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(StoreTest, CreateStudiesStoresAllOrNone) {
   User coordinator = MakeUser("coordinator");
   Review review = MakeReview(coordinator.id);
