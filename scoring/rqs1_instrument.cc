@@ -3,32 +3,20 @@
 // Fig. 4. Sixteen items, total from -8 to +36; items 5 and 12 carry the only
 // negative options. RQS 1.0 has no readiness levels.
 #include "scoring/instrument.h"
+#include "scoring/instrument_builders.h"
 
 namespace rqs::scoring {
 namespace {
 
-constexpr Applicability kBoth = Applicability::kBoth;
+using builders::Additive;
+using builders::Exclusive;
+
+// RQS 1.0 has no readiness levels (level 0) and every item applies to every study.
+constexpr int kNoLevel = 0;
 
 Criterion Single(int number, std::string name, int points, std::string description) {
-  return Criterion{number,
-                   std::move(name),
-                   0,
-                   kBoth,
-                   OptionKind::kExclusive,
-                   {{"no", "Not met", 0}, {"yes", "Met", points}},
-                   std::move(description)};
-}
-
-Criterion Exclusive(int number, std::string name, std::vector<Option> options,
-                    std::string description) {
-  return Criterion{number, std::move(name), 0, kBoth, OptionKind::kExclusive, std::move(options),
-                   std::move(description)};
-}
-
-Criterion Additive(int number, std::string name, std::vector<Option> sub_items,
-                   std::string description) {
-  return Criterion{number, std::move(name), 0, kBoth, OptionKind::kAdditive, std::move(sub_items),
-                   std::move(description)};
+  return builders::MetOrNot(number, kNoLevel, std::move(name), Applicability::kBoth, points,
+                            std::move(description));
 }
 
 Instrument BuildRqs1() {
@@ -41,7 +29,7 @@ Instrument BuildRqs1() {
       "and personalized medicine. Nat Rev Clin Oncol. 2017;14(12):749-762.";
   rqs1.level_count = 0;
   rqs1.criteria = {
-      Additive(1, "Image protocol quality",
+      Additive(1, kNoLevel, "Image protocol quality",
                {{"documented", "Protocols well documented (e.g. contrast, slice thickness)", 1},
                 {"public", "A public image protocol is used", 1}},
                "The imaging protocol is documented well enough to reproduce, and/or a public "
@@ -55,7 +43,7 @@ Instrument BuildRqs1() {
       Single(4, "Imaging at multiple time points", 1,
              "Images are acquired at additional time points (test-retest) to assess feature "
              "robustness to temporal variability."),
-      Exclusive(5, "Feature reduction or adjustment for multiple testing",
+      Exclusive(5, kNoLevel, "Feature reduction or adjustment for multiple testing",
                 {{"neither", "Neither feature reduction nor multiple-testing adjustment", -3},
                  {"either", "Feature reduction or multiple-testing adjustment applied", 3}},
                 "The number of features is reduced, or multiple testing is corrected for, to limit "
@@ -69,19 +57,19 @@ Instrument BuildRqs1() {
       Single(8, "Cut-off analyses", 1,
              "Risk groups are defined by the median or a previously published cut-off, or a "
              "continuous risk variable is reported."),
-      Additive(9, "Discrimination statistics",
+      Additive(9, kNoLevel, "Discrimination statistics",
                {{"statistic", "Discrimination statistic and its significance reported", 1},
                 {"resampling", "A resampling method technique is also applied", 1}},
                "Discrimination statistics (e.g. ROC AUC, C-index) are reported with their "
                "statistical significance; a resampling method may also be applied."),
-      Additive(10, "Calibration statistics",
+      Additive(10, kNoLevel, "Calibration statistics",
                {{"statistic", "Calibration statistic and its significance reported", 1},
                 {"resampling", "A resampling method technique is also applied", 1}},
                "Calibration statistics (e.g. calibration-in-the-large, slope, plots) are reported "
                "with their statistical significance; a resampling method may also be applied."),
       Single(11, "Prospective study registered in a trial database", 7,
              "The study is prospective and registered in a clinical trial database."),
-      Exclusive(12, "Validation",
+      Exclusive(12, kNoLevel, "Validation",
                 {{"none", "Validation is missing", -5},
                  {"same_institute", "Validated on a dataset from the same institute", 2},
                  {"one_external", "Validated on a dataset from another institute", 3},
@@ -101,7 +89,7 @@ Instrument BuildRqs1() {
       Single(15, "Cost-effectiveness analysis", 1,
              "The cost effectiveness of the clinical application is reported, e.g. quality-"
              "adjusted life years."),
-      Additive(16, "Open science and data",
+      Additive(16, kNoLevel, "Open science and data",
                {{"scans", "Scans are open source", 1},
                 {"segmentations", "Region-of-interest segmentations are open source", 1},
                 {"code", "Code is open source", 1},
