@@ -191,8 +191,8 @@ absl::StatusOr<AnswerFile> ParseAnswerFile(absl::string_view json_text) {
   for (const char* text_field : {"study", "comment"}) {
     RQS_RETURN_IF_ERROR(GetOptionalString(root, text_field, "").status());
   }
-  for (auto [key, target] : {std::pair{"review_id", &file.review_id},
-                             std::pair{"study_id", &file.study_id}}) {
+  for (auto [key, target] :
+       {std::pair{"review_id", &file.review_id}, std::pair{"study_id", &file.study_id}}) {
     const auto id = root.find(key);
     if (id == root.end() || id->is_null()) continue;
     if (!id->is_number_integer() || id->get<int64_t>() <= 0) {

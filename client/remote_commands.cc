@@ -137,10 +137,14 @@ class Table {
 
 std::string RoleName(v1::Role role) {
   switch (role) {
-    case v1::ROLE_COORDINATOR: return "coordinator";
-    case v1::ROLE_RATER: return "rater";
-    case v1::ROLE_OBSERVER: return "observer";
-    default: return "-";
+    case v1::ROLE_COORDINATOR:
+      return "coordinator";
+    case v1::ROLE_RATER:
+      return "rater";
+    case v1::ROLE_OBSERVER:
+      return "observer";
+    default:
+      return "-";
   }
 }
 
@@ -155,28 +159,39 @@ absl::StatusOr<v1::Role> ParseRole(absl::string_view text) {
 
 std::string StudyTypeName(v1::StudyType type) {
   switch (type) {
-    case v1::STUDY_TYPE_HANDCRAFTED: return "HCR";
-    case v1::STUDY_TYPE_DEEP_LEARNING: return "DLR";
-    case v1::STUDY_TYPE_HYBRID: return "HYBRID";
-    default: return "-";
+    case v1::STUDY_TYPE_HANDCRAFTED:
+      return "HCR";
+    case v1::STUDY_TYPE_DEEP_LEARNING:
+      return "DLR";
+    case v1::STUDY_TYPE_HYBRID:
+      return "HYBRID";
+    default:
+      return "-";
   }
 }
 
 v1::StudyType ToProto(scoring::StudyType type) {
   switch (type) {
-    case scoring::StudyType::kHandcrafted: return v1::STUDY_TYPE_HANDCRAFTED;
-    case scoring::StudyType::kDeepLearning: return v1::STUDY_TYPE_DEEP_LEARNING;
-    case scoring::StudyType::kHybrid: return v1::STUDY_TYPE_HYBRID;
+    case scoring::StudyType::kHandcrafted:
+      return v1::STUDY_TYPE_HANDCRAFTED;
+    case scoring::StudyType::kDeepLearning:
+      return v1::STUDY_TYPE_DEEP_LEARNING;
+    case scoring::StudyType::kHybrid:
+      return v1::STUDY_TYPE_HYBRID;
   }
   return v1::STUDY_TYPE_UNSPECIFIED;
 }
 
 std::string StateName(v1::AssessmentState state) {
   switch (state) {
-    case v1::ASSESSMENT_STATE_NOT_STARTED: return "not started";
-    case v1::ASSESSMENT_STATE_DRAFT: return "draft";
-    case v1::ASSESSMENT_STATE_SUBMITTED: return "submitted";
-    default: return "-";
+    case v1::ASSESSMENT_STATE_NOT_STARTED:
+      return "not started";
+    case v1::ASSESSMENT_STATE_DRAFT:
+      return "draft";
+    case v1::ASSESSMENT_STATE_SUBMITTED:
+      return "submitted";
+    default:
+      return "-";
   }
 }
 
@@ -233,7 +248,8 @@ void PrintReport(Session& session, const v1::ScoreReport& report) {
 // ---------------------------------------------------------------------------
 // user, token
 
-int RunUserCommand(const std::vector<std::string>& args, const GlobalOptions& options, CommandIo& io) {
+int RunUserCommand(const std::vector<std::string>& args, const GlobalOptions& options,
+                   CommandIo& io) {
   Session session(options, io, "user");
   std::string verb;
   std::vector<std::string> rest;
@@ -250,7 +266,8 @@ int RunUserCommand(const std::vector<std::string>& args, const GlobalOptions& op
     table.Print(session.out());
   };
   if (verb == "create") {
-    if (parsed->positional.size() != 1) return session.BadInput("usage: rqs user create NAME [--admin]");
+    if (parsed->positional.size() != 1)
+      return session.BadInput("usage: rqs user create NAME [--admin]");
     v1::CreateUserRequest request;
     request.set_name(parsed->positional[0]);
     request.set_is_admin(parsed->Has("admin"));
@@ -266,10 +283,12 @@ int RunUserCommand(const std::vector<std::string>& args, const GlobalOptions& op
     return kExitOk;
   }
   if (verb == "list" || verb == "whoami") {
-    if (!parsed->positional.empty()) return session.BadInput(absl::StrCat("usage: rqs user ", verb));
+    if (!parsed->positional.empty())
+      return session.BadInput(absl::StrCat("usage: rqs user ", verb));
     if (verb == "list") {
       v1::ListUsersResponse response;
-      if (!session.Call(*stub, &v1::UserService::Stub::ListUsers, v1::ListUsersRequest(), response)) {
+      if (!session.Call(*stub, &v1::UserService::Stub::ListUsers, v1::ListUsersRequest(),
+                        response)) {
         return session.exit_code();
       }
       if (session.json()) {
@@ -279,8 +298,8 @@ int RunUserCommand(const std::vector<std::string>& args, const GlobalOptions& op
       }
     } else {
       v1::GetCurrentUserResponse response;
-      if (!session.Call(*stub, &v1::UserService::Stub::GetCurrentUser,
-                        v1::GetCurrentUserRequest(), response)) {
+      if (!session.Call(*stub, &v1::UserService::Stub::GetCurrentUser, v1::GetCurrentUserRequest(),
+                        response)) {
         return session.exit_code();
       }
       if (session.json()) {
@@ -294,7 +313,8 @@ int RunUserCommand(const std::vector<std::string>& args, const GlobalOptions& op
   return session.BadInput(absl::StrCat("unknown verb '", verb, "' (create, list, whoami)"));
 }
 
-int RunTokenCommand(const std::vector<std::string>& args, const GlobalOptions& options, CommandIo& io) {
+int RunTokenCommand(const std::vector<std::string>& args, const GlobalOptions& options,
+                    CommandIo& io) {
   Session session(options, io, "token");
   std::string verb;
   std::vector<std::string> rest;
@@ -366,12 +386,13 @@ int RunTokenCommand(const std::vector<std::string>& args, const GlobalOptions& o
   }
   Table table({"id", "user", "label", "revoked", "expires"});
   for (const v1::Token& token : response.tokens()) {
-    table.Add({absl::StrCat(token.token_id()), absl::StrCat(token.user_id()), token.label(),
-               token.has_revoke_time() ? "yes" : "no",
-               token.has_expire_time()
-                   ? absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(token.expire_time().seconds()),
-                                      absl::UTCTimeZone())
-                   : "never"});
+    table.Add(
+        {absl::StrCat(token.token_id()), absl::StrCat(token.user_id()), token.label(),
+         token.has_revoke_time() ? "yes" : "no",
+         token.has_expire_time()
+             ? absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(token.expire_time().seconds()),
+                                absl::UTCTimeZone())
+             : "never"});
   }
   table.Print(session.out());
   return kExitOk;
@@ -395,7 +416,8 @@ void PrintReviews(Session& session, const std::vector<const v1::Review*>& review
 
 }  // namespace
 
-int RunReviewCommand(const std::vector<std::string>& args, const GlobalOptions& options, CommandIo& io) {
+int RunReviewCommand(const std::vector<std::string>& args, const GlobalOptions& options,
+                     CommandIo& io) {
   Session session(options, io, "review");
   std::string verb;
   std::vector<std::string> rest;
@@ -466,7 +488,8 @@ int RunReviewCommand(const std::vector<std::string>& args, const GlobalOptions& 
     }
     PrintReviews(session, {&response.review()});
     if (has_summary) {
-      session.out() << "\n" << summary.submitted_count() << " of " << summary.assigned_count()
+      session.out() << "\n"
+                    << summary.submitted_count() << " of " << summary.assigned_count()
                     << " assigned assessments submitted\n";
       Table table({"study", "title", "submitted", "mean total", "min", "max"});
       for (const v1::StudySummary& study : summary.studies()) {
@@ -484,7 +507,8 @@ int RunReviewCommand(const std::vector<std::string>& args, const GlobalOptions& 
   return session.BadInput(absl::StrCat("unknown verb '", verb, "' (create, list, show)"));
 }
 
-int RunMemberCommand(const std::vector<std::string>& args, const GlobalOptions& options, CommandIo& io) {
+int RunMemberCommand(const std::vector<std::string>& args, const GlobalOptions& options,
+                     CommandIo& io) {
   Session session(options, io, "member");
   std::string verb;
   std::vector<std::string> rest;
@@ -492,7 +516,8 @@ int RunMemberCommand(const std::vector<std::string>& args, const GlobalOptions& 
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(rest, {{"review"}, {}});
   if (!parsed.ok()) return session.BadInput(parsed.status().message());
   const size_t expected = verb == "add" ? 3 : verb == "remove" ? 2 : verb == "list" ? 1 : 0;
-  if (expected == 0) return session.BadInput(absl::StrCat("unknown verb '", verb, "' (add, remove, list)"));
+  if (expected == 0)
+    return session.BadInput(absl::StrCat("unknown verb '", verb, "' (add, remove, list)"));
   if (parsed->positional.size() != expected) {
     return session.BadInput(verb == "add"      ? "usage: rqs member add REVIEW USER_ID ROLE"
                             : verb == "remove" ? "usage: rqs member remove REVIEW USER_ID"
@@ -607,14 +632,15 @@ v1::StudyInput ToStudyInput(const StudyRecord& record, scoring::StudyType defaul
 
 }  // namespace
 
-int RunStudyCommand(const std::vector<std::string>& args, const GlobalOptions& options, CommandIo& io) {
+int RunStudyCommand(const std::vector<std::string>& args, const GlobalOptions& options,
+                    CommandIo& io) {
   Session session(options, io, "study");
   std::string verb;
   std::vector<std::string> rest;
   if (!SplitVerb(args, verb, rest)) return session.BadInput("usage: rqs study add|import|list");
-  absl::StatusOr<ParsedArgs> parsed = ParseArgs(
-      rest, {{"title", "authors", "year", "doi", "type", "external-id", "notes", "format", "review"},
-             {}});
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(rest, {{"title", "authors", "year", "doi", "type",
+                                                        "external-id", "notes", "format", "review"},
+                                                       {}});
   if (!parsed.ok()) return session.BadInput(parsed.status().message());
   if (verb != "add" && verb != "import" && verb != "list") {
     return session.BadInput(absl::StrCat("unknown verb '", verb, "' (add, import, list)"));
@@ -625,7 +651,8 @@ int RunStudyCommand(const std::vector<std::string>& args, const GlobalOptions& o
   if (const std::optional<std::string> type = parsed->Get("type"); type.has_value()) {
     absl::StatusOr<scoring::StudyType> parsed_type =
         scoring::ParseStudyType(absl::AsciiStrToUpper(*type));
-    if (!parsed_type.ok()) return session.BadInput(absl::StrCat("--type: ", parsed_type.status().message()));
+    if (!parsed_type.ok())
+      return session.BadInput(absl::StrCat("--type: ", parsed_type.status().message()));
     default_type = *parsed_type;
   }
 
@@ -654,8 +681,9 @@ int RunStudyCommand(const std::vector<std::string>& args, const GlobalOptions& o
     }
   } else if (verb == "import") {
     if (parsed->positional.size() != 2) {
-      return session.BadInput("usage: rqs study import REVIEW FILE [--type HCR|DLR|HYBRID] "
-                              "[--format csv|ris]");
+      return session.BadInput(
+          "usage: rqs study import REVIEW FILE [--type HCR|DLR|HYBRID] "
+          "[--format csv|ris]");
     }
     const std::string& path = parsed->positional[1];
     absl::StatusOr<std::string> text = ReadInputFile(path, std::cin);
@@ -717,7 +745,8 @@ int RunStudyCommand(const std::vector<std::string>& args, const GlobalOptions& o
   return kExitOk;
 }
 
-int RunAssignCommand(const std::vector<std::string>& args, const GlobalOptions& options, CommandIo& io) {
+int RunAssignCommand(const std::vector<std::string>& args, const GlobalOptions& options,
+                     CommandIo& io) {
   Session session(options, io, "assign");
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, {{"per-study", "review"}, {}});
   if (!parsed.ok()) return session.BadInput(parsed.status().message());
@@ -770,7 +799,7 @@ int RunAssignCommand(const std::vector<std::string>& args, const GlobalOptions& 
 }
 
 int RunAssignmentsCommand(const std::vector<std::string>& args, const GlobalOptions& options,
-                   CommandIo& io) {
+                          CommandIo& io) {
   Session session(options, io, "assignments");
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, {{"review"}, {"all"}});
   if (!parsed.ok()) return session.BadInput(parsed.status().message());
@@ -828,7 +857,7 @@ int RunAssignmentsCommand(const std::vector<std::string>& args, const GlobalOpti
 // instruments, template, submit, show
 
 int RunInstrumentsCommand(const std::vector<std::string>& args, const GlobalOptions& options,
-                   CommandIo& io) {
+                          CommandIo& io) {
   Session session(options, io, "instruments");
   if (args.size() > 1) return session.BadInput("usage: rqs instruments [ID]");
   if (!session.Connect()) return session.exit_code();
@@ -863,6 +892,29 @@ int RunInstrumentsCommand(const std::vector<std::string>& args, const GlobalOpti
 
 namespace {
 
+// Parses "STUDY [REVIEW]" (the review also from --review / RQS_REVIEW).
+// Prints `usage` and returns false on bad input.
+bool ParseStudyAndReview(Session& session, const ParsedArgs& parsed, absl::string_view usage,
+                         int64_t& study_id, int64_t& review_id) {
+  if (parsed.positional.empty() || parsed.positional.size() > 2) {
+    session.BadInput(usage);
+    return false;
+  }
+  absl::StatusOr<int64_t> study = ParseId(parsed.positional[0], "STUDY");
+  if (!study.ok()) {
+    session.BadInput(study.status().message());
+    return false;
+  }
+  absl::StatusOr<int64_t> review = ReviewFrom(parsed, 1);
+  if (!review.ok()) {
+    session.BadInput(review.status().message());
+    return false;
+  }
+  study_id = *study;
+  review_id = *review;
+  return true;
+}
+
 // Finds the study `study_id` of `review` the caller may see.
 bool FindStudy(Session& session, int64_t review, int64_t study_id, v1::Study& study) {
   auto reviews = session.Stub<v1::ReviewService>();
@@ -895,28 +947,27 @@ std::string OptionHint(const v1::Criterion& criterion) {
 }  // namespace
 
 int RunTemplateCommand(const std::vector<std::string>& args, const GlobalOptions& options,
-                CommandIo& io) {
+                       CommandIo& io) {
   Session session(options, io, "template");
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, {{"review", "output"}, {}});
   if (!parsed.ok()) return session.BadInput(parsed.status().message());
-  if (parsed->positional.size() != 1) {
-    return session.BadInput("usage: rqs template STUDY --review REVIEW [--output FILE]");
+  int64_t study_id = 0, review_id = 0;
+  if (!ParseStudyAndReview(session, *parsed,
+                           "usage: rqs template STUDY --review REVIEW [--output FILE]", study_id,
+                           review_id)) {
+    return kExitBadInput;
   }
-  absl::StatusOr<int64_t> study_id = ParseId(parsed->positional[0], "STUDY");
-  if (!study_id.ok()) return session.BadInput(study_id.status().message());
-  absl::StatusOr<int64_t> review_id = ReviewFrom(*parsed, 1);
-  if (!review_id.ok()) return session.BadInput(review_id.status().message());
   if (!session.Connect()) return session.exit_code();
 
   auto reviews = session.Stub<v1::ReviewService>();
   v1::GetReviewRequest review_request;
-  review_request.set_review_id(*review_id);
+  review_request.set_review_id(review_id);
   v1::GetReviewResponse review;
   if (!session.Call(*reviews, &v1::ReviewService::Stub::GetReview, review_request, review)) {
     return session.exit_code();
   }
   v1::Study study;
-  if (!FindStudy(session, *review_id, *study_id, study)) return session.exit_code();
+  if (!FindStudy(session, review_id, study_id, study)) return session.exit_code();
   auto instruments = session.Stub<v1::InstrumentService>();
   v1::GetInstrumentRequest instrument_request;
   instrument_request.set_instrument_id(review.review().instrument_id());
@@ -936,20 +987,21 @@ int RunTemplateCommand(const std::vector<std::string>& args, const GlobalOptions
   if (instrument.instrument().summary().level_count() > 0 && target > 0) {
     file["target_rrl"] = target;
   }
-  file["review_id"] = *review_id;
-  file["study_id"] = *study_id;
+  file["review_id"] = review_id;
+  file["study_id"] = study_id;
   file["study"] = study.title();
   file["comment"] =
       "Set \"option\" (or \"options\") for each criterion; leave null if not met. Then run: "
-      "rqs submit " + absl::StrCat(*study_id) + " FILE";
+      "rqs submit " +
+      absl::StrCat(study_id) + " FILE";
   nlohmann::ordered_json answers = nlohmann::ordered_json::array();
   for (const v1::Criterion& criterion : instrument.instrument().criteria()) {
-    const bool applies =
-        criterion.applies_to() == v1::APPLICABILITY_BOTH || type == v1::STUDY_TYPE_HYBRID ||
-        (criterion.applies_to() == v1::APPLICABILITY_HANDCRAFTED_ONLY &&
-         type == v1::STUDY_TYPE_HANDCRAFTED) ||
-        (criterion.applies_to() == v1::APPLICABILITY_DEEP_LEARNING_ONLY &&
-         type == v1::STUDY_TYPE_DEEP_LEARNING);
+    const bool applies = criterion.applies_to() == v1::APPLICABILITY_BOTH ||
+                         type == v1::STUDY_TYPE_HYBRID ||
+                         (criterion.applies_to() == v1::APPLICABILITY_HANDCRAFTED_ONLY &&
+                          type == v1::STUDY_TYPE_HANDCRAFTED) ||
+                         (criterion.applies_to() == v1::APPLICABILITY_DEEP_LEARNING_ONLY &&
+                          type == v1::STUDY_TYPE_DEEP_LEARNING);
     if (!applies || (target > 0 && criterion.level() > target)) continue;
     nlohmann::ordered_json answer;
     answer["criterion"] = criterion.number();
@@ -989,10 +1041,10 @@ std::string NewIdempotencyKey() {
 
 }  // namespace
 
-int RunSubmitCommand(const std::vector<std::string>& args, const GlobalOptions& options, CommandIo& io) {
+int RunSubmitCommand(const std::vector<std::string>& args, const GlobalOptions& options,
+                     CommandIo& io) {
   Session session(options, io, "submit");
-  absl::StatusOr<ParsedArgs> parsed =
-      ParseArgs(args, {{"review", "idempotency-key"}, {"draft"}});
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, {{"review", "idempotency-key"}, {"draft"}});
   if (!parsed.ok()) return session.BadInput(parsed.status().message());
   if (parsed->positional.size() != 2) {
     return session.BadInput(
@@ -1006,8 +1058,8 @@ int RunSubmitCommand(const std::vector<std::string>& args, const GlobalOptions& 
   absl::StatusOr<AnswerFile> file = ParseAnswerFile(*text);
   if (!file.ok()) return session.BadInput(absl::StrCat(path, ": ", file.status().message()));
   if (file->study_id.has_value() && *file->study_id != *study_id) {
-    return session.BadInput(absl::StrCat(path, " was made for study ", *file->study_id,
-                                         ", not study ", *study_id));
+    return session.BadInput(
+        absl::StrCat(path, " was made for study ", *file->study_id, ", not study ", *study_id));
   }
   int64_t review_id = 0;
   if (parsed->Get("review").has_value() || !file->review_id.has_value()) {
@@ -1085,30 +1137,30 @@ int RunSubmitCommand(const std::vector<std::string>& args, const GlobalOptions& 
     session.PrintJson(assessment);
     return kExitOk;
   }
-  session.out() << (parsed->Has("draft") ? "Draft saved" : replayed ? "Already submitted (retry)"
-                                                                   : "Submitted")
+  session.out() << (parsed->Has("draft") ? "Draft saved"
+                    : replayed           ? "Already submitted (retry)"
+                                         : "Submitted")
                 << ": study " << *study_id << ", review " << review_id << ", round "
                 << assessment.round() << "\n";
   PrintReport(session, assessment.report());
   return kExitOk;
 }
 
-int RunShowCommand(const std::vector<std::string>& args, const GlobalOptions& options, CommandIo& io) {
+int RunShowCommand(const std::vector<std::string>& args, const GlobalOptions& options,
+                   CommandIo& io) {
   Session session(options, io, "show");
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, {{"review"}, {}});
   if (!parsed.ok()) return session.BadInput(parsed.status().message());
-  if (parsed->positional.empty() || parsed->positional.size() > 2) {
-    return session.BadInput("usage: rqs show STUDY --review REVIEW");
+  int64_t study_id = 0, review_id = 0;
+  if (!ParseStudyAndReview(session, *parsed, "usage: rqs show STUDY --review REVIEW", study_id,
+                           review_id)) {
+    return kExitBadInput;
   }
-  absl::StatusOr<int64_t> study_id = ParseId(parsed->positional[0], "STUDY");
-  if (!study_id.ok()) return session.BadInput(study_id.status().message());
-  absl::StatusOr<int64_t> review_id = ReviewFrom(*parsed, 1);
-  if (!review_id.ok()) return session.BadInput(review_id.status().message());
   if (!session.Connect()) return session.exit_code();
   auto stub = session.Stub<v1::AssessmentService>();
   v1::GetMyAssessmentRequest request;
-  request.set_review_id(*review_id);
-  request.set_study_id(*study_id);
+  request.set_review_id(review_id);
+  request.set_study_id(study_id);
   v1::GetMyAssessmentResponse response;
   if (!session.Call(*stub, &v1::AssessmentService::Stub::GetMyAssessment, request, response)) {
     return session.exit_code();
@@ -1118,7 +1170,7 @@ int RunShowCommand(const std::vector<std::string>& args, const GlobalOptions& op
     return kExitOk;
   }
   const v1::Assessment& assessment = response.assessment();
-  session.out() << "Study " << *study_id << ", round " << assessment.round() << ", "
+  session.out() << "Study " << study_id << ", round " << assessment.round() << ", "
                 << StateName(assessment.state()) << "\n";
   PrintReport(session, assessment.report());
   Table table({"criterion", "answer", "points", "rationale"});
@@ -1126,10 +1178,9 @@ int RunShowCommand(const std::vector<std::string>& args, const GlobalOptions& op
   for (const v1::Answer& answer : assessment.answers()) by_criterion[answer.criterion()] = &answer;
   for (const v1::CriterionScore& score : assessment.report().criteria()) {
     const auto answer = by_criterion.find(score.criterion());
-    const std::string chosen =
-        score.option_ids_size() > 0 ? absl::StrJoin(score.option_ids(), "+")
-        : score.answered()          ? "(points)"
-                                    : "-";
+    const std::string chosen = score.option_ids_size() > 0 ? absl::StrJoin(score.option_ids(), "+")
+                               : score.answered()          ? "(points)"
+                                                           : "-";
     table.Add({absl::StrCat(score.criterion()), chosen,
                absl::StrCat(score.points(), "/", score.max_points()),
                answer == by_criterion.end() ? "" : answer->second->rationale().substr(0, 60)});

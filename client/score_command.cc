@@ -46,8 +46,8 @@ int RunScoreCommand(const std::vector<std::string>& args, CommandIo& io) {
   }
   absl::StatusOr<scoring::ScoreReport> report = ScoreAnswerFile(*text);
   if (!report.ok()) {
-    io.err << "rqs score: " << (path == "-" ? "<stdin>" : path) << ": "
-           << report.status().message() << "\n";
+    io.err << "rqs score: " << (path == "-" ? "<stdin>" : path) << ": " << report.status().message()
+           << "\n";
     return kExitBadInput;
   }
   io.out << ScoreReportToJson(*report).dump(pretty ? 2 : -1) << "\n";

@@ -107,9 +107,8 @@ absl::StatusOr<std::vector<StudyRecord>> ParseStudiesCsv(absl::string_view text)
   }
   enum Column { kTitle, kAuthors, kYear, kDoi, kStudyType, kExternalId, kNotes, kColumnCount };
   static const std::map<std::string, Column>* const kNames = new std::map<std::string, Column>{
-      {"title", kTitle},           {"authors", kAuthors},         {"year", kYear},
-      {"doi", kDoi},               {"study_type", kStudyType},    {"external_id", kExternalId},
-      {"notes", kNotes}};
+      {"title", kTitle},          {"authors", kAuthors},        {"year", kYear},  {"doi", kDoi},
+      {"study_type", kStudyType}, {"external_id", kExternalId}, {"notes", kNotes}};
   std::vector<std::optional<size_t>> index(kColumnCount);
   for (size_t i = 0; i < fields.size(); ++i) {
     const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(fields[i]));
@@ -210,8 +209,8 @@ absl::StatusOr<std::vector<StudyRecord>> ParseStudiesRis(absl::string_view text)
     } else if (tag == "ID" || (tag == "AN" && current->external_id.empty())) {
       current->external_id = std::string(value);
     } else if (tag == "N1") {
-      current->notes = current->notes.empty() ? std::string(value)
-                                              : absl::StrCat(current->notes, "\n", value);
+      current->notes =
+          current->notes.empty() ? std::string(value) : absl::StrCat(current->notes, "\n", value);
       continued = &current->notes;
     }
   }

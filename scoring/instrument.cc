@@ -84,8 +84,8 @@ absl::StatusOr<const Instrument*> FindInstrument(absl::string_view id) {
     if (instrument->id == id) return instrument;
     known.push_back(instrument->id);
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown instrument '", id,
-                                                 "' (known: ", absl::StrJoin(known, ", "), ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown instrument '", id, "' (known: ", absl::StrJoin(known, ", "), ")"));
 }
 
 absl::Status ValidateInstrument(const Instrument& instrument) {
@@ -99,8 +99,9 @@ absl::Status ValidateInstrument(const Instrument& instrument) {
     if (criterion.number <= 0 || !numbers.insert(criterion.number).second) {
       return absl::InternalError(absl::StrCat(where, ": number not positive or not unique"));
     }
-    if (instrument.level_count == 0 ? criterion.level != 0
-                                    : criterion.level < 1 || criterion.level > instrument.level_count) {
+    if (instrument.level_count == 0
+            ? criterion.level != 0
+            : criterion.level < 1 || criterion.level > instrument.level_count) {
       return absl::InternalError(absl::StrCat(where, ": level ", criterion.level, " out of range"));
     }
     // Level grouping and cumulative reports rely on criteria ordered by level.

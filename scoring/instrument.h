@@ -15,11 +15,11 @@
 #define RQS_SCORING_INSTRUMENT_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace rqs::scoring {
 

@@ -42,16 +42,17 @@ absl::StatusOr<int> AnswerPoints(const Criterion& criterion, const Answer& answe
   const std::vector<std::string>& ids = *answer.option_ids;
   if (criterion.kind == OptionKind::kExclusive && ids.size() != 1) {
     return CriterionError(criterion.number,
-                          absl::StrCat("choose exactly one option, got ", ids.size(), " (options: ",
-                                       OptionIdList(criterion), ")"));
+                          absl::StrCat("choose exactly one option, got ", ids.size(),
+                                       " (options: ", OptionIdList(criterion), ")"));
   }
   int points = 0;
   std::set<absl::string_view> seen;
   for (const std::string& id : ids) {
     const Option* option = criterion.FindOption(id);
     if (option == nullptr) {
-      return CriterionError(criterion.number, absl::StrCat("unknown option '", id, "' (options: ",
-                                                           OptionIdList(criterion), ")"));
+      return CriterionError(
+          criterion.number,
+          absl::StrCat("unknown option '", id, "' (options: ", OptionIdList(criterion), ")"));
     }
     if (!seen.insert(id).second) {
       return CriterionError(criterion.number, absl::StrCat("option '", id, "' given twice"));
@@ -84,9 +85,8 @@ absl::StatusOr<ScoreReport> ScoreStudy(const Instrument& instrument, const Score
   }
   if (!std::isfinite(request.level_threshold_percent) || request.level_threshold_percent < 0 ||
       request.level_threshold_percent > 100) {
-    return absl::InvalidArgumentError(absl::StrCat("level_threshold ",
-                                                   request.level_threshold_percent,
-                                                   " is outside 0-100 (percent)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "level_threshold ", request.level_threshold_percent, " is outside 0-100 (percent)"));
   }
 
   // Validate every answer first, keyed by criterion number.
@@ -95,8 +95,8 @@ absl::StatusOr<ScoreReport> ScoreStudy(const Instrument& instrument, const Score
     const Criterion* criterion = instrument.FindCriterion(answer.criterion);
     if (criterion == nullptr) {
       return CriterionError(answer.criterion,
-                            absl::StrCat("unknown criterion for instrument ", instrument.id,
-                                         " (1-", instrument.criteria.size(), ")"));
+                            absl::StrCat("unknown criterion for instrument ", instrument.id, " (1-",
+                                         instrument.criteria.size(), ")"));
     }
     const auto index = static_cast<size_t>(criterion - instrument.criteria.data());
     if (answer_by_index[index] != nullptr) {
@@ -117,7 +117,8 @@ absl::StatusOr<ScoreReport> ScoreStudy(const Instrument& instrument, const Score
   }
 
   report.levels.resize(static_cast<size_t>(report.target_level));
-  for (size_t i = 0; i < report.levels.size(); ++i) report.levels[i].level = static_cast<int>(i) + 1;
+  for (size_t i = 0; i < report.levels.size(); ++i)
+    report.levels[i].level = static_cast<int>(i) + 1;
 
   for (size_t i = 0; i < instrument.criteria.size(); ++i) {
     const Criterion& criterion = instrument.criteria[i];
@@ -159,9 +160,8 @@ absl::StatusOr<ScoreReport> ScoreStudy(const Instrument& instrument, const Score
     level.cumulative_percent = Percent(cumulative_points, cumulative_max);
     // Compare points * 100 >= threshold * max rather than percentages, so that
     // a level exactly at the threshold is never lost to rounding.
-    const bool meets_threshold =
-        static_cast<double>(level.points) * 100.0 >=
-        request.level_threshold_percent * static_cast<double>(level.max);
+    const bool meets_threshold = static_cast<double>(level.points) * 100.0 >=
+                                 request.level_threshold_percent * static_cast<double>(level.max);
     attained_so_far = attained_so_far && meets_threshold;
     level.attained = attained_so_far;
     if (attained_so_far) report.attained_level = level.level;

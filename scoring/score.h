@@ -62,7 +62,7 @@ struct LevelScore {
   int level = 0;
   int points = 0;
   int max = 0;
-  double percent = 0;  // points / max, in percent.
+  double percent = 0;         // points / max, in percent.
   int cumulative_points = 0;  // Levels 1..level.
   int cumulative_max = 0;
   double cumulative_percent = 0;

@@ -35,9 +35,8 @@ TEST(CliScoreTest, WorkedExampleFromTheReadme) {
 }
 
 TEST(CliScoreTest, ReadsStdinAndHonoursTarget) {
-  const CliResult result = RunCli(
-      kBinary, {"score", "-"},
-      R"({"instrument": "rqs2", "study_type": "DLR", "target_rrl": 2,
+  const CliResult result = RunCli(kBinary, {"score", "-"},
+                                  R"({"instrument": "rqs2", "study_type": "DLR", "target_rrl": 2,
           "answers": [{"criterion": 1, "points": 2}, {"criterion": 7, "option": "yes"}]})");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const nlohmann::json report = nlohmann::json::parse(result.out);
@@ -66,11 +65,14 @@ TEST(CliScoreTest, BadInputExitsTwoWithOneLineAndNoOutput) {
     std::string json;
     std::string message;
   } cases[] = {
-      {header + R"("answers": [{"criterion": 43, "option": "yes"}]})", "criterion 43: unknown criterion"},
-      {header + R"("answers": [{"criterion": 14, "points": 1}]})", "criterion 14: points 1 cannot be awarded"},
+      {header + R"("answers": [{"criterion": 43, "option": "yes"}]})",
+       "criterion 43: unknown criterion"},
+      {header + R"("answers": [{"criterion": 14, "points": 1}]})",
+       "criterion 14: points 1 cannot be awarded"},
       {R"({"instrument": "rqs1", "study_type": "HCR", "answers": [{"criterion": 12, "points": 0}]})",
        "criterion 12: points 0 cannot be awarded"},
-      {header + R"("answers": [{"criterion": 3, "option": "level9"}]})", "criterion 3: unknown option 'level9'"},
+      {header + R"("answers": [{"criterion": 3, "option": "level9"}]})",
+       "criterion 3: unknown option 'level9'"},
       {R"({"instrument": "rqs2", "study_type": "DLR", "answers": [{"criterion": 6, "option": "yes"}]})",
        "criterion 6: does not apply to DLR studies"},
       {header + R"("target_rrl": 3, "answers": [{"criterion": 15, "option": "yes"}]})",

@@ -96,13 +96,13 @@ TEST_F(CliServerTest, DemoFlowFromReviewToSubmittedScores) {
   }
 
   // Studies from CSV and RIS, as reference managers export them.
-  const CliResult csv = Rqs(kAdminToken, {"study", "import", review_id,
-                                          WriteTempFile("studies.csv", kStudiesCsv)});
+  const CliResult csv =
+      Rqs(kAdminToken, {"study", "import", review_id, WriteTempFile("studies.csv", kStudiesCsv)});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
   EXPECT_THAT(csv.err, HasSubstr("2 studies added"));
-  const CliResult ris = Rqs(kAdminToken, {"study", "import", review_id,
-                                          WriteTempFile("studies.ris", kStudiesRis), "--type",
-                                          "HYBRID"});
+  const CliResult ris =
+      Rqs(kAdminToken, {"study", "import", review_id, WriteTempFile("studies.ris", kStudiesRis),
+                        "--type", "HYBRID"});
   ASSERT_EQ(ris.exit_code, 0) << ris.err;
   const nlohmann::json studies = RqsJson(kAdminToken, {"study", "list", review_id});
   ASSERT_EQ(studies["studies"].size(), 3u);
@@ -147,8 +147,8 @@ TEST_F(CliServerTest, DemoFlowFromReviewToSubmittedScores) {
   EXPECT_EQ(assessment["state"], "ASSESSMENT_STATE_SUBMITTED");
 
   // A retry with the same key returns the first result and stores nothing twice.
-  const CliResult retry = Rqs(alice, {"submit", study, answer_file, "--idempotency-key",
-                                      "alice-e2e-1"});
+  const CliResult retry =
+      Rqs(alice, {"submit", study, answer_file, "--idempotency-key", "alice-e2e-1"});
   ASSERT_EQ(retry.exit_code, 0) << retry.err;
   EXPECT_THAT(retry.out, HasSubstr("Already submitted (retry)"));
 
@@ -192,25 +192,25 @@ TEST_F(CliServerTest, ErrorsNameTheProblemAndExitNonZero) {
   const nlohmann::json review = RqsJson(kAdminToken, {"review", "create", "Errors"});
   const std::string review_id = review["review"]["review_id"].get<std::string>();
   ASSERT_EQ(Rqs(kAdminToken, {"member", "add", review_id, ids_["alice"], "rater"}).exit_code, 0);
-  ASSERT_EQ(Rqs(kAdminToken, {"study", "add", review_id, "--title", "One", "--type", "DLR"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Rqs(kAdminToken, {"study", "add", review_id, "--title", "One", "--type", "DLR"}).exit_code,
+      0);
   const std::string study =
       RqsJson(kAdminToken, {"study", "list", review_id})["studies"][0]["study_id"];
-  ASSERT_EQ(Rqs(kAdminToken, {"assign", review_id, absl::StrCat(study, ":", ids_["alice"])})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Rqs(kAdminToken, {"assign", review_id, absl::StrCat(study, ":", ids_["alice"])}).exit_code,
+      0);
 
   // The server validates with the scoring engine and names the criterion.
-  const std::string bad_points = WriteTempFile(
-      "bad.json", R"({"instrument": "rqs2", "study_type": "DLR",
+  const std::string bad_points =
+      WriteTempFile("bad.json", R"({"instrument": "rqs2", "study_type": "DLR",
                       "answers": [{"criterion": 14, "points": 1}]})");
   CliResult result = Rqs(alice, {"submit", study, bad_points, "--review", review_id});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.err, HasSubstr("INVALID_ARGUMENT"));
   EXPECT_THAT(result.err, HasSubstr("criterion 14: points 1 cannot be awarded"));
-  const std::string inapplicable = WriteTempFile(
-      "inapplicable.json", R"({"instrument": "rqs2", "study_type": "DLR",
+  const std::string inapplicable =
+      WriteTempFile("inapplicable.json", R"({"instrument": "rqs2", "study_type": "DLR",
                                "answers": [{"criterion": 6, "option": "yes"}]})");
   result = Rqs(alice, {"submit", study, inapplicable, "--review", review_id});
   EXPECT_EQ(result.exit_code, 1);

@@ -17,8 +17,8 @@ namespace {
 // eventually block a chatty server mid-test.
 std::string NewOutputFile(const char* stream) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string path = std::string(tmp != nullptr ? tmp : "/tmp") + "/rqs-server-" + stream +
-                     "-XXXXXX";
+  std::string path =
+      std::string(tmp != nullptr ? tmp : "/tmp") + "/rqs-server-" + stream + "-XXXXXX";
   const int fd = mkstemp(path.data());
   if (fd >= 0) close(fd);
   return path;

@@ -18,7 +18,8 @@ std::string ErrorOf(absl::StatusOr<std::vector<StudyRecord>> result) {
 TEST(ParseStudiesCsvTest, ReadsColumnsInAnyOrderWithQuoting) {
   const absl::StatusOr<std::vector<StudyRecord>> studies = ParseStudiesCsv(
       "\xEF\xBB\xBFYear,Title,DOI,authors,study_type,external_id,notes,ignored\r\n"
-      "2021,\"CT radiomics, EGFR\",https://doi.org/10.1000/ABC,Smith J; Doe A,hcr,S1,\"line1\nline2\",x\r\n"
+      "2021,\"CT radiomics, EGFR\",https://doi.org/10.1000/ABC,Smith J; Doe "
+      "A,hcr,S1,\"line1\nline2\",x\r\n"
       "\r\n"
       ",\"A \"\"quoted\"\" title\",,,DLR,,,\n");
   ASSERT_TRUE(studies.ok()) << studies.status();
@@ -59,7 +60,8 @@ TEST(ParseStudiesCsvTest, RejectsBadRecordsNamingTheLine) {
               HasSubstr("line 3: external id '7' appears twice"));
   EXPECT_THAT(ErrorOf(ParseStudiesCsv("title,study_type\nA,CNN\n")),
               HasSubstr("line 2: unknown study type 'CNN'"));
-  EXPECT_THAT(ErrorOf(ParseStudiesCsv("title\n\"A\n")), HasSubstr("line 2: quoted field not closed"));
+  EXPECT_THAT(ErrorOf(ParseStudiesCsv("title\n\"A\n")),
+              HasSubstr("line 2: quoted field not closed"));
   EXPECT_THAT(ErrorOf(ParseStudiesCsv("title\n\"A\"x\n")),
               HasSubstr("line 2: unexpected character after a closing quote"));
 }
