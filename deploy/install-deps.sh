@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # Libraries.
   libabsl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libpqxx-dev libboost-math-dev nlohmann-json3-dev
+  libpqxx-dev libpq-dev libssl-dev libboost-math-dev nlohmann-json3-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   # Database.
