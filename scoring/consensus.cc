@@ -498,12 +498,23 @@ absl::StatusOr<std::vector<Answer>> ConsensusAnswers(
   std::map<int, Answer> answers;
   for (const RoundResult& round : rounds) {
     for (const CriterionResult& result : round.criteria) {
-      if (result.outcome == CriterionOutcome::kAgreed && result.agreed.has_value()) {
-        answers.emplace(result.criterion, result.agreed->answer);
+      if (result.outcome != CriterionOutcome::kAgreed) continue;
+      // Dropping it silently would let ScoreStudy score the lowest answer.
+      if (!result.agreed.has_value()) {
+        return absl::InvalidArgumentError(absl::StrCat("criterion ", result.criterion,
+                                                       " agreed in round ", round.round,
+                                                       " without an agreed answer"));
       }
+      answers.emplace(result.criterion, result.agreed->answer);
     }
   }
-  const std::vector<int> disputed = rounds.back().Disputed();
+  // Outstanding: in scope (round 1) and never agreed. Computed from the scope
+  // rather than the last round so that a disputed criterion the caller did not
+  // carry into a later round still needs an adjudication.
+  std::vector<int> disputed;
+  for (const CriterionResult& result : rounds.front().criteria) {
+    if (answers.count(result.criterion) == 0) disputed.push_back(result.criterion);
+  }
   for (const auto& [number, adjudication] : adjudications) {
     if (std::find(disputed.begin(), disputed.end(), number) == disputed.end()) {
       return absl::InvalidArgumentError(

@@ -284,11 +284,12 @@ struct Adjudication {
 
 // Returns the consensus answers of a study, sorted by criterion, ready for
 // ScoreStudy: the agreed answer of every criterion agreed in any of `rounds`
-// and, for the criteria disputed in the last round, `adjudications` (keyed by
-// criterion). The criteria of round 1 define the study's scope. Answers are
+// and, for the criteria of round 1 (the study's scope) agreed in no round,
+// `adjudications` (keyed by criterion). Answers are
 // canonical (option ids, or points when they identify no single choice).
 // Errors: INVALID_ARGUMENT for no rounds, rounds not numbered 1, 2, ..., a
-// later round opening a criterion not disputed before, an adjudication for a
+// later round opening a criterion not disputed before, an AGREED result
+// without its answer, an adjudication for a
 // criterion that is not disputed or whose answer names another criterion, an
 // invalid adjudicated answer, or an empty (blank) reason; FAILED_PRECONDITION
 // naming every disputed criterion that has no adjudication.

@@ -720,6 +720,16 @@ TEST(ConsensusAnswersTest, RejectsOverridingAgreementAndBadRoundSequences) {
 
   EXPECT_THAT(ConsensusAnswers(TestInstrument(), {}, {}).status().message(),
               HasSubstr("no rounds"));
+  // A disputed criterion not carried into round 2 still needs adjudication.
+  RoundResult round2_only3 = ResultWith(2, {3});
+  EXPECT_THAT(ConsensusAnswers(TestInstrument(), {ResultWith(1, {1, 3}), round2_only3},
+                               {{3, Adjudication{Opt(3, "no"), "why"}}})
+                  .status()
+                  .message(),
+              HasSubstr("not adjudicated: 1"));
+  // An AGREED result must carry its answer.
+  EXPECT_THAT(ConsensusAnswers(TestInstrument(), {ResultWith(1, {}, {1})}, {}).status().message(),
+              HasSubstr("criterion 1 agreed in round 1 without an agreed answer"));
   RoundResult reopened = ResultWith(2, {1});
   EXPECT_THAT(ConsensusAnswers(TestInstrument(), {round1, reopened}, {}).status().message(),
               HasSubstr("round 2 opens criterion 1, which was not disputed in round 1"));
