@@ -11,6 +11,7 @@ packages=(
   libpqxx-dev libpq-dev libssl-dev libboost-math-dev nlohmann-json3-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev  # libFuzzer and its sanitizer runtimes (tests/fuzz).
   # Database.
   postgresql postgresql-contrib
 )
