@@ -152,8 +152,9 @@ absl::StatusOr<AnswerFile> ParseAnswerFile(absl::string_view json_text) {
   json root;
   try {
     root = json::parse(json_text.begin(), json_text.end());
-  } catch (const json::parse_error& error) {
-    // nlohmann's message carries the line and column of the syntax error.
+  } catch (const json::exception& error) {
+    // A syntax error (parse_error, whose message carries the line and column)
+    // or a number beyond the range of double (out_of_range, e.g. 1e400).
     return absl::InvalidArgumentError(absl::StrCat("malformed JSON: ", error.what()));
   }
   if (!root.is_object()) {

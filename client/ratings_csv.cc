@@ -482,7 +482,11 @@ CriterionRatings ComputeTotal(const RatingsData& data) {
     }
   }
   for (size_t cell = 0; cell < total.values.size(); ++cell) {
-    if (parts[cell] != data.criteria.size()) total.values[cell] = kMissing;
+    // A sum beyond the range of double (finite ratings near 1e308) has no
+    // value to report either; it must not fail the whole file.
+    if (parts[cell] != data.criteria.size() || !std::isfinite(total.values[cell])) {
+      total.values[cell] = kMissing;
+    }
   }
   return total;
 }

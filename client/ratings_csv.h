@@ -76,7 +76,8 @@ absl::StatusOr<RatingsData> ReadRatingsCsvFile(const std::string& path);
 // The total score per study and rater: the sum of the values of every
 // criterion in `data`. The table has every study and rater of the file, in
 // order of first appearance; an entry is NaN (missing) when any criterion lacks
-// that study and rater's rating, so a total is never a partial sum.
+// that study and rater's rating, so a total is never a partial sum, or when the
+// sum overflows the range of double.
 CriterionRatings ComputeTotal(const RatingsData& data);
 
 // Converts `ratings` (a criterion of `data`, or its total) to the table the

@@ -181,3 +181,19 @@ TEST(ParseAnswerFileTest, RejectsBadEvidenceAndIds) {
 
 }  // namespace
 }  // namespace rqs::client
+
+namespace rqs::client {
+namespace {
+
+// Found by fuzz_answer_file: nlohmann::json reports a number beyond the range
+// of double as out_of_range, not parse_error; it must not escape.
+TEST(ScoreAnswerFileTest, NumberBeyondDoubleIsMalformedJson) {
+  const absl::StatusOr<scoring::ScoreReport> report = ScoreAnswerFile(
+      R"({"instrument": "rqs2", "study_type": "HCR", "level_threshold": 1e400})");
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(report.status().message()), testing::HasSubstr("malformed JSON"));
+}
+
+}  // namespace
+}  // namespace rqs::client

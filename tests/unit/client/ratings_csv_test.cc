@@ -310,6 +310,20 @@ TEST(ComputeTotalTest, TotalIsMissingWhenAnyPartIsMissing) {
   EXPECT_THAT(Values(total), ElementsAre(11, -1, -1, 44, -1, -1));
 }
 
+// Found by fuzz_ratings_csv: finite ratings whose sum overflows must leave the
+// total missing rather than make the whole file fail.
+TEST(ComputeTotalTest, TotalIsMissingWhenTheSumOverflows) {
+  const absl::StatusOr<RatingsData> data = ParseRatingsCsv(
+      "study,rater,criterion,value\n"
+      "s1,r1,a,1e308\n"
+      "s1,r1,b,1e308\n"
+      "s2,r1,a,1\n"
+      "s2,r1,b,2\n");
+  ASSERT_TRUE(data.ok()) << data.status();
+  const CriterionRatings total = ComputeTotal(*data);
+  EXPECT_THAT(Values(total), ElementsAre(-1, 3));
+}
+
 TEST(ParseRatingsCsvTest, RecordsEachCriterionsFirstLine) {
   const absl::StatusOr<RatingsData> data = ParseRatingsCsv(
       "study,rater,criterion,value\n"
