@@ -49,20 +49,9 @@ void CheckReport(const rqs::scoring::ScoreReport& report) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
 
-  absl::StatusOr<rqs::client::AnswerFile> file;
-  try {
-    file = rqs::client::ParseAnswerFile(text);
-  } catch (const nlohmann::json::out_of_range& error) {
-    // KNOWN BUG, tolerated so that CI fuzzing keeps looking for new ones:
-    // ParseAnswerFile catches only json::parse_error, so a number JSON cannot
-    // hold in a double (e.g. 1e400) escapes as out_of_range 406 and
-    // terminates `rqs score` / `rqs submit`. Reproducer:
-    // tests/fuzz/crashes/answer_file_number_overflow.json. Delete this catch
-    // once answer_file.cc reports it as INVALID_ARGUMENT; any other escaping
-    // exception is still a crash.
-    if (error.id != 406) throw;
-    return 0;
-  }
+  // Any exception escaping here is a crash: ParseAnswerFile must report every
+  // bad input as a status (a number beyond double, 1e400, once escaped).
+  const absl::StatusOr<rqs::client::AnswerFile> file = rqs::client::ParseAnswerFile(text);
   if (!file.ok()) {
     RQS_FUZZ_CHECK(absl::IsInvalidArgument(file.status()));
     RQS_FUZZ_CHECK(!file.status().message().empty());

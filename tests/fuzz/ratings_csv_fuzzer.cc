@@ -123,16 +123,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const rqs::client::CriterionRatings total = rqs::client::ComputeTotal(*parsed);
   RQS_FUZZ_CHECK(total.num_subjects() == parsed->study_ids.size());
   RQS_FUZZ_CHECK(total.num_raters() == parsed->rater_ids.size());
-  // KNOWN BUG, tolerated so that CI fuzzing keeps looking for new ones:
-  // ComputeTotal adds finite ratings without guarding against overflow, so
-  // ratings near 1e308 give an infinite total, which ComputeAgreement rejects
-  // and `rqs agreement` then fails on a valid file. Reproducer:
-  // tests/fuzz/crashes/ratings_csv_total_overflow.csv. Delete this early
-  // return once ComputeTotal (or the command) handles it.
-  if (std::any_of(total.values.begin(), total.values.end(),
-                  [](double value) { return std::isinf(value); })) {
-    return 0;
-  }
   CheckTable(*parsed, total);
   CheckAgreement(*parsed, total);
   return 0;
