@@ -43,6 +43,7 @@
 #define RQS_DB_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "scoring/consensus.h"
 #include "scoring/instrument.h"
 
 namespace rqs::db {
@@ -230,6 +232,142 @@ struct SubmitResult {
 };
 
 // ---------------------------------------------------------------------------
+// Consensus: policy, Delphi rounds, adjudications, consensus, events.
+//
+// db/ stores the consensus process; the rules (which criteria are agreed,
+// when a study ends, what the consensus scores) are scoring/consensus.h's and
+// reach the store as callbacks that run inside the store's transaction, with
+// the study locked. So a round closes, a study finalises and its events are
+// recorded in one transaction, and of concurrent transitions of one study
+// exactly one happens.
+
+// The review's consensus policy as stored. Every review has one (defaults
+// until SetReviewPolicy), with a secret salt for anonymised rater labels.
+struct ReviewPolicy {
+  int64_t review_id = 0;
+  scoring::ConsensusPolicy policy;
+  std::string label_salt;  // Random secret, hex; never leaves the server.
+  // True once the review's first assessment (draft or submitted) was saved:
+  // round 1 has opened and the policy can no longer change.
+  bool locked = false;
+  absl::Time updated_at;
+};
+
+// Why a round closed.
+enum class RoundCloseReason { kAllSubmitted, kCoordinator };
+
+// The stored result of one criterion in one closed round.
+struct RoundCriterionRecord {
+  int criterion = 0;
+  bool agreed = false;
+  // The agreed answer (canonical), when agreed.
+  std::string agreed_key;
+  std::vector<std::string> agreed_option_ids;
+  int agreed_points = 0;
+  std::vector<std::pair<std::string, int>> distribution;  // Answer key -> raters, by key.
+  int raters_answered = 0;
+  int required = 0;
+};
+
+// A closed round of one study.
+struct ClosedRound {
+  int round = 0;
+  RoundCloseReason reason = RoundCloseReason::kCoordinator;
+  int64_t closed_by = 0;  // 0: closed by the system (last submission).
+  absl::Time closed_at;   // Set by the store.
+  std::vector<int64_t> missing_rater_ids;
+  bool changed_answers = true;  // RoundChangedAnswers; true for round 1.
+  scoring::StudyDecision decision = scoring::StudyDecision::kContinue;
+  scoring::EndReason end_reason = scoring::EndReason::kNone;
+  std::vector<RoundCriterionRecord> criteria;  // By criterion.
+};
+
+// A coordinator's final answer to a criterion still disputed at the end.
+struct AdjudicationRecord {
+  int criterion = 0;
+  std::vector<std::string> option_ids;
+  std::optional<int> points;  // Set when answered by points.
+  int awarded_points = 0;     // Points the answer awards.
+  std::string reason;         // Non-blank.
+  int64_t adjudicated_by = 0;
+  absl::Time adjudicated_at;  // Set by the store.
+};
+
+// The final consensus of a study: answers and their score.
+struct StudyConsensusRecord {
+  // By criterion: option ids or points (the source follows from the rounds
+  // and adjudications).
+  std::vector<Answer> answers;
+  int total = 0;
+  int max_total = 0;
+  double percent = 0;
+  int attained_level = 0;
+  absl::Time finalised_at;  // Set by the store.
+};
+
+// Everything stored about one study's consensus process, read in one
+// snapshot.
+struct StudyConsensusState {
+  Study study;
+  std::vector<int64_t> panel;  // Assigned raters, by id.
+  // Submitted assessments of every round, by round then rater.
+  std::vector<Assessment> submissions;
+  // Raters with a draft in the open round (not submitted).
+  std::vector<int64_t> drafting;
+  std::vector<ClosedRound> rounds;  // Closed rounds, by round.
+  std::vector<AdjudicationRecord> adjudications;  // By criterion.
+  std::optional<StudyConsensusRecord> consensus;  // Once finalised.
+};
+
+// What a transition writes; empty members write nothing.
+struct StudyTransitionWrite {
+  std::optional<ClosedRound> closed_round;  // Must be the next round.
+  std::vector<AdjudicationRecord> adjudications;
+  std::optional<StudyConsensusRecord> consensus;
+};
+
+// Runs inside the store's transaction with the study locked. Gets the
+// review's policy and the study's state; returns what to write, or an error
+// that rolls everything back and is returned as is.
+using StudyTransition = std::function<absl::StatusOr<StudyTransitionWrite>(
+    const ReviewPolicy& policy, const StudyConsensusState& state)>;
+
+// Consensus rules applied when an assessment is saved (see SaveDraft and
+// SubmitAssessment).
+struct AssessmentRules {
+  // Called with the study locked, before anything is written (not for an
+  // idempotent replay): an error refuses the write (e.g. the round is closed
+  // or a criterion is not open).
+  std::function<absl::Status(const ReviewPolicy& policy, const StudyConsensusState& state,
+                             const AssessmentInput& input)>
+      check;
+  // SubmitAssessment only: called after the assessment is written, when
+  // every rater on the panel has submitted the input's round; normally
+  // closes the round (reason kAllSubmitted).
+  StudyTransition on_round_complete;
+};
+
+enum class ReviewEventKind {
+  kSubmissionReceived,
+  kRoundClosed,
+  kAdjudicationRequired,
+  kStudyFinalised
+};
+
+// One event of a review, recorded in the transaction of the change it
+// describes: a submission, a closed round (plus ADJUDICATION_REQUIRED or
+// STUDY_FINALISED when the round ended the study), a finalisation.
+struct ReviewEvent {
+  int64_t id = 0;  // Increasing.
+  int64_t review_id = 0;
+  int64_t study_id = 0;
+  int round = 0;
+  ReviewEventKind kind = ReviewEventKind::kSubmissionReceived;
+  int64_t rater_id = 0;  // Submissions only.
+  absl::Time at;
+};
+
+// ---------------------------------------------------------------------------
 // Audit log.
 
 // One row change, recorded by the database itself (triggers), so no write can
@@ -389,14 +527,21 @@ class Store {
   // NOT_FOUND for an unknown study or rater, FAILED_PRECONDITION if that
   // assessment is already submitted, INVALID_ARGUMENT for a repeated criterion
   // or other bad values.
-  absl::StatusOr<Assessment> SaveDraft(const AssessmentInput& input, int64_t actor_id);
+  // With `rules`, the study is locked and rules->check runs first.
+  absl::StatusOr<Assessment> SaveDraft(const AssessmentInput& input, int64_t actor_id,
+                                       const AssessmentRules* rules = nullptr);
   // Submits the rater's assessment for (study, round), replacing any draft.
   // Idempotent: if this rater already used `idempotency_key` for the same
   // study and round, returns that first result with replayed = true and
   // stores nothing. ALREADY_EXISTS if the key was used for another study or
   // round; FAILED_PRECONDITION if the assessment was already submitted under
   // another key; otherwise as SaveDraft.
-  absl::StatusOr<SubmitResult> SubmitAssessment(const AssessmentInput& input, int64_t actor_id);
+  // With `rules`, the study is locked, rules->check runs before the write
+  // and rules->on_round_complete after it when the panel has all submitted
+  // the round (its write and events commit with the submission). Every
+  // submission records a SUBMISSION_RECEIVED event.
+  absl::StatusOr<SubmitResult> SubmitAssessment(const AssessmentInput& input, int64_t actor_id,
+                                                const AssessmentRules* rules = nullptr);
   // Returns the assessment or NOT_FOUND.
   absl::StatusOr<Assessment> GetAssessment(int64_t assessment_id);
   // Returns the assessment of (study, rater, round) or NOT_FOUND.
@@ -406,6 +551,40 @@ class Store {
   absl::StatusOr<std::vector<Assessment>> ListAssessments(
       int64_t review_id, int64_t study_id = 0, int64_t rater_id = 0,
       std::optional<AssessmentStatus> status = std::nullopt);
+
+  // Consensus ---------------------------------------------------------------
+
+  // Returns the review's policy (NOT_FOUND: no review).
+  absl::StatusOr<ReviewPolicy> GetReviewPolicy(int64_t review_id);
+  // Replaces the policy. FAILED_PRECONDITION once round 1 has opened (any
+  // assessment of the review exists), INVALID_ARGUMENT for values out of
+  // range, NOT_FOUND for an unknown review. Serialised against the first
+  // assessment, so a policy never changes after round 1 opened.
+  absl::StatusOr<ReviewPolicy> SetReviewPolicy(int64_t review_id,
+                                               const scoring::ConsensusPolicy& policy,
+                                               int64_t actor_id);
+  // Returns one study's consensus state (NOT_FOUND: no study).
+  absl::StatusOr<StudyConsensusState> GetStudyConsensusState(int64_t study_id);
+  // Returns the state of every study of the review, by study id, in one
+  // snapshot (NOT_FOUND: no review).
+  absl::StatusOr<std::vector<StudyConsensusState>> ListStudyConsensusStates(int64_t review_id);
+  // Applies `transition` to each study in `study_ids` (all studies of the
+  // review if empty), in one transaction, locking the studies in id order.
+  // Writes what each returns, with its events; a study whose transition
+  // returns an empty write is left alone. Returns the states after the
+  // write, by study id. NOT_FOUND if a study is not in the review; the
+  // transition's error rolls everything back. `action` names the change in
+  // the audit log (e.g. "CloseRound", "Adjudicate").
+  absl::StatusOr<std::vector<StudyConsensusState>> TransitionStudies(
+      int64_t review_id, const std::vector<int64_t>& study_ids, const StudyTransition& transition,
+      std::string_view action, int64_t actor_id);
+
+  // Returns up to `limit` (1..10,000) events of the review with id >
+  // `after_id`, by id. INVALID_ARGUMENT for a bad limit.
+  absl::StatusOr<std::vector<ReviewEvent>> ListReviewEvents(int64_t review_id, int64_t after_id,
+                                                            int limit = 1000);
+  // Returns the id of the review's latest event, 0 if none.
+  absl::StatusOr<int64_t> LatestReviewEventId(int64_t review_id);
 
   // Audit log ---------------------------------------------------------------
 
@@ -424,6 +603,23 @@ class Store {
 std::string_view ReviewStatusName(ReviewStatus status);
 std::string_view ReviewRoleName(ReviewRole role);
 std::string_view AssessmentStatusName(AssessmentStatus status);
+// "ALL_SUBMITTED"/"COORDINATOR"; "SUBMISSION_RECEIVED"/"ROUND_CLOSED"/
+// "ADJUDICATION_REQUIRED"/"STUDY_FINALISED".
+std::string_view RoundCloseReasonName(RoundCloseReason reason);
+std::string_view ReviewEventKindName(ReviewEventKind kind);
+
+// Listens for new review events across every server sharing the database
+// (PostgreSQL LISTEN/NOTIFY on a dedicated connection and thread) and calls
+// `on_event(review_id)` for each committed event, or on_event(0) after a
+// reconnect (events may have been missed: recheck every review). The
+// callback runs on the listener's thread and must not block. Reconnects with
+// backoff when the database goes away.
+class ReviewEventListener {
+ public:
+  static absl::StatusOr<std::unique_ptr<ReviewEventListener>> Start(
+      std::string conninfo, std::function<void(int64_t review_id)> on_event);
+  virtual ~ReviewEventListener() = default;  // Stops the thread.
+};
 
 }  // namespace rqs::db
 
