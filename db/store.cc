@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "db/migrate.h"
 #include "db/pool.h"
@@ -364,6 +365,468 @@ bool SameSubmission(const Assessment& assessment, const AssessmentInput& input) 
   return assessment.study_id == input.study_id && assessment.round == input.round;
 }
 
+// --- Consensus ---
+
+constexpr char kPolicyColumns[] =
+    "p.review_id, p.agreement_threshold, p.max_rounds, p.stop_when_stable, "
+    "p.level_threshold_percent, p.share_rationales, p.label_salt, "
+    "EXISTS (SELECT 1 FROM assessments a WHERE a.review_id = p.review_id), "
+    "rqs_unix_micros(p.updated_at)";
+
+ReviewPolicy ToPolicy(const pqxx::row& row) {
+  ReviewPolicy policy;
+  policy.review_id = row[0].as<int64_t>();
+  policy.policy.agreement_threshold = row[1].as<double>();
+  policy.policy.max_rounds = row[2].as<int>();
+  policy.policy.stop_when_stable = row[3].as<bool>();
+  policy.policy.level_threshold_percent = row[4].as<double>();
+  policy.policy.share_rationales = row[5].as<bool>();
+  policy.label_salt = row[6].as<std::string>();
+  policy.locked = row[7].as<bool>();
+  policy.updated_at = TimeAt(row[8]);
+  return policy;
+}
+
+// Reads the policy without locking it; NOT_FOUND if the review has none.
+absl::StatusOr<ReviewPolicy> ReadPolicy(pqxx::transaction_base& txn, int64_t review_id) {
+  const pqxx::result rows = txn.exec_params(
+      absl::StrCat("SELECT ", kPolicyColumns, " FROM review_policies p WHERE p.review_id = $1"),
+      review_id);
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
+  return ToPolicy(rows[0]);
+}
+
+// Takes a share lock on the review's policy row, then reads it. The read is a
+// separate statement on purpose: in READ COMMITTED only a statement started
+// after the lock was granted sees what the lock holder before us committed.
+absl::StatusOr<ReviewPolicy> ReadPolicyForShare(pqxx::transaction_base& txn, int64_t review_id) {
+  if (txn.exec_params("SELECT 1 FROM review_policies WHERE review_id = $1 FOR SHARE", review_id)
+          .empty()) {
+    return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
+  }
+  return ReadPolicy(txn, review_id);
+}
+
+template <typename Enum, size_t N>
+std::optional<Enum> ParseByName(std::string_view name, const Enum (&values)[N],
+                                std::string_view (*name_of)(Enum)) {
+  for (Enum value : values) {
+    if (name_of(value) == name) return value;
+  }
+  return std::nullopt;
+}
+
+std::string_view DecisionName(scoring::StudyDecision decision) {
+  const absl::string_view name = scoring::StudyDecisionName(decision);
+  return std::string_view(name.data(), name.size());
+}
+
+std::string_view EndReasonNameOf(scoring::EndReason reason) {
+  const absl::string_view name = scoring::EndReasonName(reason);
+  return std::string_view(name.data(), name.size());
+}
+
+constexpr RoundCloseReason kCloseReasons[] = {RoundCloseReason::kAllSubmitted,
+                                              RoundCloseReason::kCoordinator};
+constexpr scoring::StudyDecision kDecisions[] = {scoring::StudyDecision::kContinue,
+                                                 scoring::StudyDecision::kConsensus,
+                                                 scoring::StudyDecision::kAdjudicate};
+constexpr scoring::EndReason kEndReasons[] = {scoring::EndReason::kNone,
+                                              scoring::EndReason::kAllAgreed,
+                                              scoring::EndReason::kMaxRounds,
+                                              scoring::EndReason::kStable};
+constexpr ReviewEventKind kEventKinds[] = {
+    ReviewEventKind::kSubmissionReceived, ReviewEventKind::kRoundClosed,
+    ReviewEventKind::kAdjudicationRequired, ReviewEventKind::kStudyFinalised};
+
+// A JSON array as PostgreSQL's array_to_json prints it; NULL reads as empty.
+template <typename T>
+std::vector<T> JsonArray(const pqxx::field& field) {
+  if (field.is_null()) return {};
+  return nlohmann::json::parse(field.as<std::string>()).get<std::vector<T>>();
+}
+
+std::string BigintArray(const std::vector<int64_t>& values) {
+  return absl::StrCat("{", absl::StrJoin(values, ","), "}");
+}
+
+// Answers as stored by AnswersJson (study_consensus.answers).
+std::vector<Answer> AnswersFromJson(const std::string& text) {
+  std::vector<Answer> answers;
+  for (const nlohmann::json& item : nlohmann::json::parse(text)) {
+    Answer answer;
+    answer.criterion = item.at("criterion").get<int>();
+    answer.option_ids = item.at("option_ids").get<std::vector<std::string>>();
+    answer.points = item.at("points").get<int>();
+    answer.rationale = item.at("rationale").get<std::string>();
+    answer.evidence.page = item.at("evidence_page").get<std::string>();
+    answer.evidence.section = item.at("evidence_section").get<std::string>();
+    answer.evidence.quote = item.at("evidence_quote").get<std::string>();
+    answers.push_back(std::move(answer));
+  }
+  return answers;
+}
+
+// Which studies LoadStates reads: those of the review ($1) whose id is in
+// $2, a bigint[] literal; all of them when $2 is empty. The condition folds
+// to one of its branches when planned with the actual parameters.
+std::string InIds(absl::string_view id_column) {
+  return absl::StrCat("(cardinality($2::bigint[]) = 0 OR ", id_column, " = ANY($2::bigint[]))");
+}
+
+// The same for a table with review_id and study_id columns.
+std::string InScope(absl::string_view table) {
+  return absl::StrCat(table, ".review_id = $1 AND ", InIds(absl::StrCat(table, ".study_id")));
+}
+
+// Reads the consensus state of the review's studies in `study_ids` (all if
+// empty), ordered by study id, with a fixed number of set-based queries
+// however many studies there are.
+std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t review_id,
+                                            const std::vector<int64_t>& study_ids) {
+  const std::string ids = BigintArray(study_ids);
+  std::vector<StudyConsensusState> states;
+  std::map<int64_t, StudyConsensusState*> by_id;
+  for (const pqxx::row& row : txn.exec_params(
+           absl::StrCat("SELECT ", kStudyColumns, " FROM studies s WHERE s.review_id = $1 AND ",
+                        InIds("s.id"), " ORDER BY s.id"),
+           review_id, ids)) {
+    states.emplace_back();
+    states.back().study = ToStudy(row);
+  }
+  for (StudyConsensusState& state : states) by_id[state.study.id] = &state;
+  const auto state_of = [&](const pqxx::field& study_id) -> StudyConsensusState& {
+    return *by_id.at(study_id.as<int64_t>());
+  };
+
+  for (const pqxx::row& row :
+       txn.exec_params(absl::StrCat("SELECT g.study_id, g.rater_id FROM assignments g WHERE ",
+                                    InScope("g"), " ORDER BY g.study_id, g.rater_id"),
+                       review_id, ids)) {
+    state_of(row[0]).panel.push_back(row[1].as<int64_t>());
+  }
+
+  std::vector<Assessment> submitted = QueryAssessments(
+      txn, absl::StrCat(InScope("a"), " AND a.status = 'SUBMITTED'").c_str(), review_id, ids);
+  for (Assessment& assessment : submitted) {
+    by_id.at(assessment.study_id)->submissions.push_back(std::move(assessment));
+  }
+  for (StudyConsensusState& state : states) {
+    std::stable_sort(state.submissions.begin(), state.submissions.end(),
+                     [](const Assessment& a, const Assessment& b) {
+                       return std::make_pair(a.round, a.rater_id) <
+                              std::make_pair(b.round, b.rater_id);
+                     });
+  }
+
+  for (const pqxx::row& row : txn.exec_params(
+           absl::StrCat("SELECT r.study_id, r.round, r.close_reason, coalesce(r.closed_by, 0), "
+                        "rqs_unix_micros(r.closed_at), array_to_json(r.missing_rater_ids)::text, "
+                        "r.changed_answers, r.decision, r.end_reason FROM study_rounds r WHERE ",
+                        InScope("r"), " ORDER BY r.study_id, r.round"),
+           review_id, ids)) {
+    ClosedRound round;
+    round.round = row[1].as<int>();
+    round.reason = Require(ParseByName(row[2].as<std::string>(), kCloseReasons,
+                                       &RoundCloseReasonName),
+                           "round close reason");
+    round.closed_by = row[3].as<int64_t>();
+    round.closed_at = TimeAt(row[4]);
+    round.missing_rater_ids = JsonArray<int64_t>(row[5]);
+    round.changed_answers = row[6].as<bool>();
+    round.decision =
+        Require(ParseByName(row[7].as<std::string>(), kDecisions, &DecisionName), "decision");
+    round.end_reason =
+        Require(ParseByName(row[8].as<std::string>(), kEndReasons, &EndReasonNameOf),
+                "end reason");
+    state_of(row[0]).rounds.push_back(std::move(round));
+  }
+
+  for (const pqxx::row& row : txn.exec_params(
+           absl::StrCat("SELECT c.study_id, c.round, c.criterion, c.agreed, "
+                        "coalesce(c.agreed_key, ''), array_to_json(c.agreed_option_ids)::text, "
+                        "c.agreed_points, c.distribution::text, c.raters_answered, c.required "
+                        "FROM round_criteria c JOIN study_rounds r "
+                        "ON r.study_id = c.study_id AND r.round = c.round WHERE ",
+                        InScope("r"), " ORDER BY c.study_id, c.round, c.criterion"),
+           review_id, ids)) {
+    RoundCriterionRecord criterion;
+    criterion.criterion = row[2].as<int>();
+    criterion.agreed = row[3].as<bool>();
+    criterion.agreed_key = row[4].as<std::string>();
+    criterion.agreed_option_ids = JsonArray<std::string>(row[5]);
+    criterion.agreed_points = row[6].as<int>();
+    // nlohmann's objects iterate in key order, the order promised.
+    const nlohmann::json distribution = nlohmann::json::parse(row[7].as<std::string>());
+    for (const auto& [key, count] : distribution.items()) {
+      criterion.distribution.emplace_back(key, count.get<int>());
+    }
+    criterion.raters_answered = row[8].as<int>();
+    criterion.required = row[9].as<int>();
+    // Rounds are ordered and numbered from 1, so round n sits at n - 1.
+    state_of(row[0]).rounds.at(static_cast<size_t>(row[1].as<int>() - 1)).criteria.push_back(
+        std::move(criterion));
+  }
+
+  for (const pqxx::row& row : txn.exec_params(
+           absl::StrCat("SELECT j.study_id, j.criterion, array_to_json(j.option_ids)::text, "
+                        "j.points, j.awarded_points, j.reason, j.adjudicated_by, "
+                        "rqs_unix_micros(j.adjudicated_at) FROM adjudications j WHERE ",
+                        InScope("j"), " ORDER BY j.study_id, j.criterion"),
+           review_id, ids)) {
+    AdjudicationRecord adjudication;
+    adjudication.criterion = row[1].as<int>();
+    adjudication.option_ids = JsonArray<std::string>(row[2]);
+    if (!row[3].is_null()) adjudication.points = row[3].as<int>();
+    adjudication.awarded_points = row[4].as<int>();
+    adjudication.reason = row[5].as<std::string>();
+    adjudication.adjudicated_by = row[6].as<int64_t>();
+    adjudication.adjudicated_at = TimeAt(row[7]);
+    state_of(row[0]).adjudications.push_back(std::move(adjudication));
+  }
+
+  for (const pqxx::row& row : txn.exec_params(
+           absl::StrCat("SELECT k.study_id, k.answers::text, k.total, k.max_total, k.percent, "
+                        "k.attained_level, rqs_unix_micros(k.finalised_at) "
+                        "FROM study_consensus k WHERE ",
+                        InScope("k")),
+           review_id, ids)) {
+    StudyConsensusRecord consensus;
+    consensus.answers = AnswersFromJson(row[1].as<std::string>());
+    consensus.total = row[2].as<int>();
+    consensus.max_total = row[3].as<int>();
+    consensus.percent = row[4].as<double>();
+    consensus.attained_level = row[5].as<int>();
+    consensus.finalised_at = TimeAt(row[6]);
+    state_of(row[0]).consensus = std::move(consensus);
+  }
+
+  // Drafts count only in the open round: the one after the last closed round
+  // while the study continues, none once it ended.
+  std::map<int64_t, int> open_round;
+  for (const StudyConsensusState& state : states) {
+    const bool open = state.rounds.empty() ||
+                      state.rounds.back().decision == scoring::StudyDecision::kContinue;
+    open_round[state.study.id] = open ? static_cast<int>(state.rounds.size()) + 1 : 0;
+  }
+  for (const pqxx::row& row : txn.exec_params(
+           absl::StrCat("SELECT a.study_id, a.rater_id, a.round FROM assessments a WHERE ",
+                        InScope("a"), " AND a.status = 'DRAFT' ORDER BY a.study_id, a.rater_id"),
+           review_id, ids)) {
+    const int64_t study_id = row[0].as<int64_t>();
+    if (row[2].as<int>() == open_round.at(study_id)) {
+      by_id.at(study_id)->drafting.push_back(row[1].as<int64_t>());
+    }
+  }
+  return states;
+}
+
+// Locks the study, then the review's policy, as every consensus write does,
+// in this order (studies by id first, then the policy), so that none of them
+// can deadlock another. `exclusive` locks the study FOR UPDATE (its consensus
+// state is about to be read and acted on), otherwise FOR SHARE (a plain write
+// that must not interleave with a transition). Returns the review id.
+absl::StatusOr<int64_t> LockStudy(pqxx::transaction_base& txn, int64_t study_id, bool exclusive) {
+  const pqxx::result rows = txn.exec_params(
+      exclusive ? "SELECT review_id FROM studies WHERE id = $1 FOR UPDATE"
+                : "SELECT review_id FROM studies WHERE id = $1 FOR SHARE",
+      study_id);
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("study ", study_id, " not found"));
+  return rows[0][0].as<int64_t>();
+}
+
+struct PendingEvent {
+  int64_t study_id = 0;
+  int round = 0;
+  ReviewEventKind kind = ReviewEventKind::kSubmissionReceived;
+  int64_t rater_id = 0;
+};
+
+// Key space of the per-review event lock (pg_advisory_xact_lock(int, int)):
+// "rqse" in ASCII. The second key is hashint8(review_id); a collision only
+// serialises two reviews' event inserts.
+constexpr int kEventLockSpace = 0x72717365;
+
+// Inserts `events` in order. The per-review lock, held until commit, makes
+// one review's event ids increase in commit order (see ReviewEvent::id).
+// Taken last in every transaction, after all row locks, so it cannot be part
+// of a deadlock.
+void InsertEvents(pqxx::transaction_base& txn, int64_t review_id,
+                  const std::vector<PendingEvent>& events) {
+  if (events.empty()) return;
+  nlohmann::json json = nlohmann::json::array();
+  for (const PendingEvent& event : events) {
+    json.push_back({{"study_id", event.study_id},
+                    {"round", event.round},
+                    {"kind", std::string(ReviewEventKindName(event.kind))},
+                    {"rater_id", event.rater_id}});
+  }
+  txn.exec_params("SELECT pg_advisory_xact_lock($1, hashint8($2::bigint))", kEventLockSpace,
+                  review_id);
+  txn.exec_params(
+      "INSERT INTO review_events (review_id, study_id, round, kind, rater_id) "
+      "SELECT $1, e.study_id, e.round, e.kind, NULLIF(e.rater_id, 0) "
+      "FROM ROWS FROM (jsonb_to_recordset($2::jsonb) "
+      "  AS (study_id bigint, round integer, kind text, rater_id bigint)) "
+      "  WITH ORDINALITY AS e(study_id, round, kind, rater_id, n) "
+      "ORDER BY e.n",
+      review_id, json.dump());
+}
+
+absl::Status ValidateClosedRound(const StudyConsensusState& state, const ClosedRound& round) {
+  const int64_t study_id = state.study.id;
+  const int next = static_cast<int>(state.rounds.size()) + 1;
+  if (!state.rounds.empty() && state.rounds.back().decision != scoring::StudyDecision::kContinue) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "study ", study_id, " ended after round ", state.rounds.size(), "; no round is open"));
+  }
+  if (round.round != next) {
+    return absl::FailedPreconditionError(absl::StrCat("study ", study_id, ": cannot close round ",
+                                                      round.round, "; the open round is ", next));
+  }
+  int previous = 0;
+  for (const RoundCriterionRecord& criterion : round.criteria) {
+    if (criterion.criterion <= previous) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("study ", study_id, " round ", round.round,
+                       ": criteria must be >= 1, sorted and unique; got ", criterion.criterion,
+                       " after ", previous));
+    }
+    previous = criterion.criterion;
+    std::set<std::string> keys;
+    for (const auto& [key, count] : criterion.distribution) {
+      if (!keys.insert(key).second) {
+        return absl::InvalidArgumentError(absl::StrCat("study ", study_id, " round ", round.round,
+                                                       " criterion ", criterion.criterion,
+                                                       ": answer '", key, "' counted twice"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+void InsertClosedRound(pqxx::transaction_base& txn, int64_t review_id, int64_t study_id,
+                       const ClosedRound& round) {
+  txn.exec_params(
+      "INSERT INTO study_rounds (study_id, review_id, round, close_reason, closed_by, "
+      "missing_rater_ids, changed_answers, decision, end_reason) "
+      "VALUES ($1, $2, $3, $4, NULLIF($5::bigint, 0), $6::bigint[], $7, $8, $9)",
+      study_id, review_id, round.round, std::string(RoundCloseReasonName(round.reason)),
+      round.closed_by, BigintArray(round.missing_rater_ids), round.changed_answers,
+      std::string(DecisionName(round.decision)), std::string(EndReasonNameOf(round.end_reason)));
+  if (round.criteria.empty()) return;
+  nlohmann::json criteria = nlohmann::json::array();
+  for (const RoundCriterionRecord& criterion : round.criteria) {
+    nlohmann::json distribution = nlohmann::json::object();
+    for (const auto& [key, count] : criterion.distribution) distribution[key] = count;
+    criteria.push_back({{"criterion", criterion.criterion},
+                        {"agreed", criterion.agreed},
+                        {"agreed_key", criterion.agreed_key},
+                        {"agreed_option_ids", criterion.agreed_option_ids},
+                        {"agreed_points", criterion.agreed_points},
+                        {"distribution", distribution},
+                        {"raters_answered", criterion.raters_answered},
+                        {"required", criterion.required}});
+  }
+  // An empty key means "none" (NULL), which the schema requires exactly when
+  // the criterion was not agreed.
+  txn.exec_params(
+      "INSERT INTO round_criteria (study_id, round, criterion, agreed, agreed_key, "
+      "agreed_option_ids, agreed_points, distribution, raters_answered, required) "
+      "SELECT $1, $2, j.criterion, j.agreed, NULLIF(j.agreed_key, ''), "
+      "  ARRAY(SELECT o.value FROM jsonb_array_elements_text(j.agreed_option_ids) "
+      "        WITH ORDINALITY AS o(value, n) ORDER BY o.n), "
+      "  j.agreed_points, j.distribution, j.raters_answered, j.required "
+      "FROM jsonb_to_recordset($3::jsonb) AS j(criterion integer, agreed boolean, "
+      "  agreed_key text, agreed_option_ids jsonb, agreed_points integer, distribution jsonb, "
+      "  raters_answered integer, required integer)",
+      study_id, round.round, criteria.dump());
+}
+
+// Checks and stores `write` for the locked study whose current state is
+// `state`, queueing its events. Shared by TransitionStudies and
+// SubmitAssessment's on_round_complete.
+absl::Status ApplyTransitionWrite(pqxx::transaction_base& txn, int64_t review_id,
+                                  int64_t actor_id, const StudyConsensusState& state,
+                                  const StudyTransitionWrite& write,
+                                  std::vector<PendingEvent>& events) {
+  const int64_t study_id = state.study.id;
+  int last_round = static_cast<int>(state.rounds.size());
+  if (write.closed_round.has_value()) {
+    RQS_RETURN_IF_ERROR(ValidateClosedRound(state, *write.closed_round));
+    InsertClosedRound(txn, review_id, study_id, *write.closed_round);
+    last_round = write.closed_round->round;
+    events.push_back({study_id, last_round, ReviewEventKind::kRoundClosed, 0});
+    if (write.closed_round->decision == scoring::StudyDecision::kAdjudicate) {
+      events.push_back({study_id, last_round, ReviewEventKind::kAdjudicationRequired, 0});
+    }
+  }
+  if (!write.adjudications.empty()) {
+    std::set<int> adjudicated;
+    for (const AdjudicationRecord& existing : state.adjudications) {
+      adjudicated.insert(existing.criterion);
+    }
+    nlohmann::json adjudications = nlohmann::json::array();
+    for (const AdjudicationRecord& adjudication : write.adjudications) {
+      // The primary key catches this too; checking first names the criterion.
+      if (!adjudicated.insert(adjudication.criterion).second) {
+        return absl::AlreadyExistsError(absl::StrCat("criterion ", adjudication.criterion,
+                                                     " of study ", study_id,
+                                                     " is already adjudicated"));
+      }
+      adjudications.push_back(
+          {{"criterion", adjudication.criterion},
+           {"option_ids", adjudication.option_ids},
+           {"points", adjudication.points.has_value() ? nlohmann::json(*adjudication.points)
+                                                      : nlohmann::json()},
+           {"awarded_points", adjudication.awarded_points},
+           {"reason", adjudication.reason},
+           {"adjudicated_by",
+            adjudication.adjudicated_by != 0 ? adjudication.adjudicated_by : actor_id}});
+    }
+    txn.exec_params(
+        "INSERT INTO adjudications (study_id, review_id, criterion, option_ids, points, "
+        "awarded_points, reason, adjudicated_by) "
+        "SELECT $1, $2, j.criterion, "
+        "  ARRAY(SELECT o.value FROM jsonb_array_elements_text(j.option_ids) "
+        "        WITH ORDINALITY AS o(value, n) ORDER BY o.n), "
+        "  j.points, j.awarded_points, j.reason, NULLIF(j.adjudicated_by, 0) "
+        "FROM jsonb_to_recordset($3::jsonb) AS j(criterion integer, option_ids jsonb, "
+        "  points integer, awarded_points integer, reason text, adjudicated_by bigint)",
+        study_id, review_id, adjudications.dump());
+  }
+  if (write.consensus.has_value()) {
+    if (state.consensus.has_value()) {
+      return absl::AlreadyExistsError(absl::StrCat("study ", study_id, " is already finalised"));
+    }
+    const StudyConsensusRecord& consensus = *write.consensus;
+    txn.exec_params(
+        "INSERT INTO study_consensus (study_id, review_id, answers, total, max_total, percent, "
+        "attained_level) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)",
+        study_id, review_id, AnswersJson(consensus.answers), consensus.total, consensus.max_total,
+        consensus.percent, consensus.attained_level);
+    events.push_back({study_id, last_round, ReviewEventKind::kStudyFinalised, 0});
+  }
+  return absl::OkStatus();
+}
+
+// Returns whether every rater on the study's panel (at least one) has
+// submitted `round`.
+bool PanelSubmitted(pqxx::transaction_base& txn, int64_t study_id, int round) {
+  return txn
+      .exec_params(
+          "SELECT count(*) > 0 AND coalesce(bool_and(a.id IS NOT NULL), false) "
+          "FROM assignments g LEFT JOIN assessments a ON a.study_id = g.study_id "
+          "AND a.rater_id = g.rater_id AND a.round = $2 AND a.status = 'SUBMITTED' "
+          "WHERE g.study_id = $1",
+          study_id, round)[0][0]
+      .as<bool>();
+}
+
+// The isolation of consensus reads: one snapshot for every query, without
+// SERIALIZABLE's predicate locks on the many rows a review state reads.
+using SnapshotTransaction = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+
 }  // namespace
 
 std::string_view ReviewStatusName(ReviewStatus status) {
@@ -394,6 +857,30 @@ std::string_view AssessmentStatusName(AssessmentStatus status) {
       return "DRAFT";
     case AssessmentStatus::kSubmitted:
       return "SUBMITTED";
+  }
+  return "";
+}
+
+std::string_view RoundCloseReasonName(RoundCloseReason reason) {
+  switch (reason) {
+    case RoundCloseReason::kAllSubmitted:
+      return "ALL_SUBMITTED";
+    case RoundCloseReason::kCoordinator:
+      return "COORDINATOR";
+  }
+  return "";
+}
+
+std::string_view ReviewEventKindName(ReviewEventKind kind) {
+  switch (kind) {
+    case ReviewEventKind::kSubmissionReceived:
+      return "SUBMISSION_RECEIVED";
+    case ReviewEventKind::kRoundClosed:
+      return "ROUND_CLOSED";
+    case ReviewEventKind::kAdjudicationRequired:
+      return "ADJUDICATION_REQUIRED";
+    case ReviewEventKind::kStudyFinalised:
+      return "STUDY_FINALISED";
   }
   return "";
 }
@@ -614,6 +1101,15 @@ absl::StatusOr<Review> Store::CreateReview(const NewReview& review, int64_t acto
                      kReviewColumns),
         review.name, review.instrument_id, review.target_rrl, actor_id);
     Review created = ToReview(rows[0]);
+    // The policy row starts with scoring's defaults; its salt is the
+    // database's to generate (see 0002_consensus.sql).
+    const scoring::ConsensusPolicy defaults;
+    txn.exec_params(
+        "INSERT INTO review_policies (review_id, agreement_threshold, max_rounds, "
+        "stop_when_stable, level_threshold_percent, share_rationales) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        created.id, defaults.agreement_threshold, defaults.max_rounds, defaults.stop_when_stable,
+        defaults.level_threshold_percent, defaults.share_rationales);
     if (review.coordinator_id != 0) {
       txn.exec_params(
           "INSERT INTO review_members (review_id, user_id, role) VALUES ($1, $2, 'COORDINATOR')",
@@ -1011,11 +1507,21 @@ absl::StatusOr<bool> Store::IsAssigned(int64_t study_id, int64_t rater_id) {
 
 // --- Assessments ---
 
-absl::StatusOr<Assessment> Store::SaveDraft(const AssessmentInput& input, int64_t actor_id) {
+absl::StatusOr<Assessment> Store::SaveDraft(const AssessmentInput& input, int64_t actor_id,
+                                            const AssessmentRules* rules) {
   RQS_RETURN_IF_ERROR(ValidateInput(input));
+  const bool check = rules != nullptr && rules->check;
   return pool_->Run("SaveDraft", [&](pqxx::connection& c) -> absl::StatusOr<Assessment> {
     pqxx::work txn(c);
     BeginAudited(txn, "SaveDraft", actor_id);
+    RQS_ASSIGN_OR_RETURN(const int64_t review_id, LockStudy(txn, input.study_id, check));
+    // The first assessment of a review fixes its policy: holding the policy
+    // row shared orders this against SetReviewPolicy.
+    RQS_ASSIGN_OR_RETURN(const ReviewPolicy policy, ReadPolicyForShare(txn, review_id));
+    if (check) {
+      std::vector<StudyConsensusState> state = LoadStates(txn, review_id, {input.study_id});
+      RQS_RETURN_IF_ERROR(rules->check(policy, state.at(0), input));
+    }
     RQS_ASSIGN_OR_RETURN(const int64_t id, WriteDraft(txn, input));
     RQS_ASSIGN_OR_RETURN(Assessment saved, QueryOneAssessment(txn, id));
     txn.commit();
@@ -1024,23 +1530,41 @@ absl::StatusOr<Assessment> Store::SaveDraft(const AssessmentInput& input, int64_
 }
 
 absl::StatusOr<SubmitResult> Store::SubmitAssessment(const AssessmentInput& input,
-                                                     int64_t actor_id) {
+                                                     int64_t actor_id,
+                                                     const AssessmentRules* rules) {
   RQS_RETURN_IF_ERROR(ValidateInput(input));
   if (input.idempotency_key.empty() || input.idempotency_key.size() > 200) {
     return absl::InvalidArgumentError("idempotency_key must have 1..200 characters");
   }
+  const bool check = rules != nullptr && rules->check;
+  const bool close = rules != nullptr && rules->on_round_complete;
   absl::StatusOr<SubmitResult> result =
       pool_->Run("SubmitAssessment", [&](pqxx::connection& c) -> absl::StatusOr<SubmitResult> {
         pqxx::work txn(c);
         BeginAudited(txn, "SubmitAssessment", actor_id);
-        if (std::optional<Assessment> first =
-                FindByIdempotencyKey(txn, input.rater_id, input.idempotency_key)) {
+        // A replay returns the first result without running the rules.
+        const auto replay = [&]() -> absl::StatusOr<std::optional<SubmitResult>> {
+          std::optional<Assessment> first =
+              FindByIdempotencyKey(txn, input.rater_id, input.idempotency_key);
+          if (!first.has_value()) return std::nullopt;
           if (!SameSubmission(*first, input)) {
             return absl::AlreadyExistsError(absl::StrCat(
                 "idempotency key '", input.idempotency_key,
                 "' was already used for another submission (assessment ", first->id, ")"));
           }
           return SubmitResult{*std::move(first), true};
+        };
+        RQS_ASSIGN_OR_RETURN(std::optional<SubmitResult> replayed, replay());
+        if (replayed.has_value()) return *std::move(replayed);
+        RQS_ASSIGN_OR_RETURN(const int64_t review_id,
+                             LockStudy(txn, input.study_id, check || close));
+        // A retry of this submission may have committed while we waited.
+        RQS_ASSIGN_OR_RETURN(replayed, replay());
+        if (replayed.has_value()) return *std::move(replayed);
+        RQS_ASSIGN_OR_RETURN(const ReviewPolicy policy, ReadPolicyForShare(txn, review_id));
+        if (check) {
+          std::vector<StudyConsensusState> state = LoadStates(txn, review_id, {input.study_id});
+          RQS_RETURN_IF_ERROR(rules->check(policy, state.at(0), input));
         }
         RQS_ASSIGN_OR_RETURN(const int64_t id, WriteDraft(txn, input));
         // Answers first, status last: the database refuses to touch the
@@ -1049,6 +1573,19 @@ absl::StatusOr<SubmitResult> Store::SubmitAssessment(const AssessmentInput& inpu
             "UPDATE assessments SET status = 'SUBMITTED', idempotency_key = $2, "
             "submitted_at = now(), updated_at = now() WHERE id = $1",
             id, input.idempotency_key);
+        std::vector<PendingEvent> events = {
+            {input.study_id, input.round, ReviewEventKind::kSubmissionReceived, input.rater_id}};
+        if (close && PanelSubmitted(txn, input.study_id, input.round)) {
+          std::vector<StudyConsensusState> state = LoadStates(txn, review_id, {input.study_id});
+          // A late submission to a round already closed completes nothing.
+          if (static_cast<size_t>(input.round) == state.at(0).rounds.size() + 1) {
+            RQS_ASSIGN_OR_RETURN(const StudyTransitionWrite write,
+                                 rules->on_round_complete(policy, state.at(0)));
+            RQS_RETURN_IF_ERROR(
+                ApplyTransitionWrite(txn, review_id, actor_id, state.at(0), write, events));
+          }
+        }
+        InsertEvents(txn, review_id, events);
         RQS_ASSIGN_OR_RETURN(Assessment submitted, QueryOneAssessment(txn, id));
         txn.commit();
         return SubmitResult{std::move(submitted), false};
@@ -1104,6 +1641,155 @@ absl::StatusOr<std::vector<Assessment>> Store::ListAssessments(
                                               "AND ($4::text = '' OR a.status = $4::text)",
                                               review_id, study_id, rater_id, status_name);
                     });
+}
+
+// --- Consensus ---
+
+absl::StatusOr<ReviewPolicy> Store::GetReviewPolicy(int64_t review_id) {
+  return pool_->Run("GetReviewPolicy", [&](pqxx::connection& c) -> absl::StatusOr<ReviewPolicy> {
+    pqxx::nontransaction txn(c);
+    return ReadPolicy(txn, review_id);
+  });
+}
+
+absl::StatusOr<ReviewPolicy> Store::SetReviewPolicy(int64_t review_id,
+                                                    const scoring::ConsensusPolicy& policy,
+                                                    int64_t actor_id) {
+  RQS_RETURN_IF_ERROR(scoring::ValidatePolicy(policy));
+  return pool_->Run("SetReviewPolicy", [&](pqxx::connection& c) -> absl::StatusOr<ReviewPolicy> {
+    pqxx::work txn(c);
+    BeginAudited(txn, "SetReviewPolicy", actor_id);
+    // Exclusive against the share lock of every assessment write; the check
+    // below is a new statement, so it sees any assessment committed while we
+    // waited for the lock.
+    if (txn.exec_params("SELECT 1 FROM review_policies WHERE review_id = $1 FOR UPDATE",
+                        review_id)
+            .empty()) {
+      return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
+    }
+    if (!txn.exec_params("SELECT 1 FROM assessments WHERE review_id = $1 LIMIT 1", review_id)
+             .empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the consensus policy of review ", review_id, " is fixed: round 1 has opened"));
+    }
+    txn.exec_params(
+        "UPDATE review_policies SET agreement_threshold = $2, max_rounds = $3, "
+        "stop_when_stable = $4, level_threshold_percent = $5, share_rationales = $6, "
+        "updated_at = now() WHERE review_id = $1",
+        review_id, policy.agreement_threshold, policy.max_rounds, policy.stop_when_stable,
+        policy.level_threshold_percent, policy.share_rationales);
+    RQS_ASSIGN_OR_RETURN(ReviewPolicy updated, ReadPolicy(txn, review_id));
+    txn.commit();
+    return updated;
+  });
+}
+
+absl::StatusOr<StudyConsensusState> Store::GetStudyConsensusState(int64_t study_id) {
+  return pool_->Run(
+      "GetStudyConsensusState", [&](pqxx::connection& c) -> absl::StatusOr<StudyConsensusState> {
+        SnapshotTransaction txn(c);
+        const pqxx::result study =
+            txn.exec_params("SELECT review_id FROM studies WHERE id = $1", study_id);
+        if (study.empty()) {
+          return absl::NotFoundError(absl::StrCat("study ", study_id, " not found"));
+        }
+        std::vector<StudyConsensusState> states =
+            LoadStates(txn, study[0][0].as<int64_t>(), {study_id});
+        return std::move(states.at(0));
+      });
+}
+
+absl::StatusOr<std::vector<StudyConsensusState>> Store::ListStudyConsensusStates(
+    int64_t review_id) {
+  return pool_->Run("ListStudyConsensusStates",
+                    [&](pqxx::connection& c) -> absl::StatusOr<std::vector<StudyConsensusState>> {
+                      SnapshotTransaction txn(c);
+                      if (txn.exec_params("SELECT 1 FROM reviews WHERE id = $1", review_id)
+                              .empty()) {
+                        return absl::NotFoundError(
+                            absl::StrCat("review ", review_id, " not found"));
+                      }
+                      return LoadStates(txn, review_id, {});
+                    });
+}
+
+absl::StatusOr<std::vector<StudyConsensusState>> Store::TransitionStudies(
+    int64_t review_id, const std::vector<int64_t>& study_ids, const StudyTransition& transition,
+    std::string_view action, int64_t actor_id) {
+  return pool_->Run(
+      "TransitionStudies",
+      [&](pqxx::connection& c) -> absl::StatusOr<std::vector<StudyConsensusState>> {
+        pqxx::work txn(c);
+        BeginAudited(txn, action, actor_id);
+        // Id order, as every writer locks studies, so two batches cannot
+        // deadlock; the lock holds off submissions to these studies too.
+        std::set<int64_t> locked;
+        for (const pqxx::row& row :
+             txn.exec_params(absl::StrCat("SELECT id FROM studies WHERE review_id = $1 AND ",
+                                          InIds("id"), " ORDER BY id FOR UPDATE"),
+                             review_id, BigintArray(study_ids))) {
+          locked.insert(row[0].as<int64_t>());
+        }
+        RQS_ASSIGN_OR_RETURN(const ReviewPolicy policy, ReadPolicyForShare(txn, review_id));
+        for (int64_t study_id : study_ids) {
+          if (locked.count(study_id) == 0) {
+            return absl::NotFoundError(
+                absl::StrCat("study ", study_id, " not found in review ", review_id));
+          }
+        }
+        const std::vector<int64_t> ids(locked.begin(), locked.end());
+        if (ids.empty()) return std::vector<StudyConsensusState>();
+        std::vector<PendingEvent> events;
+        for (const StudyConsensusState& state : LoadStates(txn, review_id, ids)) {
+          RQS_ASSIGN_OR_RETURN(const StudyTransitionWrite write, transition(policy, state));
+          RQS_RETURN_IF_ERROR(
+              ApplyTransitionWrite(txn, review_id, actor_id, state, write, events));
+        }
+        InsertEvents(txn, review_id, events);
+        std::vector<StudyConsensusState> after = LoadStates(txn, review_id, ids);
+        txn.commit();
+        return after;
+      });
+}
+
+absl::StatusOr<std::vector<ReviewEvent>> Store::ListReviewEvents(int64_t review_id,
+                                                                int64_t after_id, int limit) {
+  if (limit < 1 || limit > 10000) {
+    return absl::InvalidArgumentError(absl::StrCat("limit must be 1..10000, got ", limit));
+  }
+  return pool_->Run(
+      "ListReviewEvents", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<ReviewEvent>> {
+        pqxx::nontransaction txn(c);
+        std::vector<ReviewEvent> events;
+        for (const pqxx::row& row : txn.exec_params(
+                 "SELECT id, review_id, study_id, round, kind, coalesce(rater_id, 0), "
+                 "rqs_unix_micros(at) FROM review_events WHERE review_id = $1 AND id > $2 "
+                 "ORDER BY id LIMIT $3",
+                 review_id, after_id, limit)) {
+          ReviewEvent event;
+          event.id = row[0].as<int64_t>();
+          event.review_id = row[1].as<int64_t>();
+          event.study_id = row[2].as<int64_t>();
+          event.round = row[3].as<int>();
+          event.kind = Require(ParseByName(row[4].as<std::string>(), kEventKinds,
+                                           &ReviewEventKindName),
+                               "review event kind");
+          event.rater_id = row[5].as<int64_t>();
+          event.at = TimeAt(row[6]);
+          events.push_back(event);
+        }
+        return events;
+      });
+}
+
+absl::StatusOr<int64_t> Store::LatestReviewEventId(int64_t review_id) {
+  return pool_->Run("LatestReviewEventId", [&](pqxx::connection& c) -> absl::StatusOr<int64_t> {
+    pqxx::nontransaction txn(c);
+    return txn
+        .exec_params("SELECT coalesce(max(id), 0) FROM review_events WHERE review_id = $1",
+                     review_id)[0][0]
+        .as<int64_t>();
+  });
 }
 
 // --- Audit log ---

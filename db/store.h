@@ -289,7 +289,7 @@ struct AdjudicationRecord {
   std::optional<int> points;  // Set when answered by points.
   int awarded_points = 0;     // Points the answer awards.
   std::string reason;         // Non-blank.
-  int64_t adjudicated_by = 0;
+  int64_t adjudicated_by = 0;  // 0 when written: the acting user (actor_id).
   absl::Time adjudicated_at;  // Set by the store.
 };
 
@@ -342,8 +342,10 @@ struct AssessmentRules {
                              const AssessmentInput& input)>
       check;
   // SubmitAssessment only: called after the assessment is written, when
-  // every rater on the panel has submitted the input's round; normally
-  // closes the round (reason kAllSubmitted).
+  // every rater on the panel has submitted the input's round and that round
+  // is still the open one (not closed yet); normally closes the round
+  // (reason kAllSubmitted). Its write is checked and stored as
+  // TransitionStudies does.
   StudyTransition on_round_complete;
 };
 
@@ -358,7 +360,10 @@ enum class ReviewEventKind {
 // describes: a submission, a closed round (plus ADJUDICATION_REQUIRED or
 // STUDY_FINALISED when the round ended the study), a finalisation.
 struct ReviewEvent {
-  int64_t id = 0;  // Increasing.
+  // Increasing in commit order within a review: events are inserted under a
+  // per-review lock held until commit, so a reader paging by id (after_id)
+  // never skips an event that commits later with a smaller id.
+  int64_t id = 0;
   int64_t review_id = 0;
   int64_t study_id = 0;
   int round = 0;
@@ -572,9 +577,13 @@ class Store {
   // review if empty), in one transaction, locking the studies in id order.
   // Writes what each returns, with its events; a study whose transition
   // returns an empty write is left alone. Returns the states after the
-  // write, by study id. NOT_FOUND if a study is not in the review; the
-  // transition's error rolls everything back. `action` names the change in
-  // the audit log (e.g. "CloseRound", "Adjudicate").
+  // write, by study id. NOT_FOUND if the review or a study in it does not
+  // exist; the transition's error rolls everything back. A write is refused
+  // (and everything rolled back) with FAILED_PRECONDITION if its round is not
+  // the next one or the study already ended, ALREADY_EXISTS for a criterion
+  // already adjudicated or a study already finalised, INVALID_ARGUMENT for
+  // criteria not strictly increasing or values the schema rejects. `action`
+  // names the change in the audit log (e.g. "CloseRound", "Adjudicate").
   absl::StatusOr<std::vector<StudyConsensusState>> TransitionStudies(
       int64_t review_id, const std::vector<int64_t>& study_ids, const StudyTransition& transition,
       std::string_view action, int64_t actor_id);
