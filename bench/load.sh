@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Load benchmark of rqs-server against PostgreSQL's own ceiling, on a throwaway
+# database (deploy/pg.sh) that nothing else uses:
+#   1. starts PostgreSQL and the real rqs-server (port 0, --pool-size);
+#   2. load_gen: C concurrent raters submit full 42-criterion RQS 2.0
+#      assessments for D seconds (throughput, p50/p95/p99 latency);
+#   3. samples the server's peak memory (VmHWM in /proc/PID/status);
+#   4. pgbench on the same database at the same concurrency (-c C -j 2 -T D):
+#      one transaction inserts one assessment and its 42 answers into the
+#      real schema (bench/load_pgbench.sql);
+#   5. load_gen --mode read: a review of 2,000 studies x 3 raters loaded
+#      through the API, then GetReviewSummary, GetSummary and GetAgreement
+#      timed (the last two print "not available yet" if unimplemented);
+#   6. prints the figures with PASS/FAIL against the targets: throughput
+#      >= 50 % of pgbench's, p99 < 50 ms, peak RSS < 200 MB, reads < 300 ms.
+#
+#   bench/load.sh [BUILD_DIR]     # default: build; needs rqs-server and load_gen built
+#
+# Environment: LOAD_CONCURRENCY (16), LOAD_DURATION (20 s), LOAD_WARMUP (2 s),
+# LOAD_POOL_SIZE (server --pool-size, default 16), LOAD_READ_STUDIES (2000),
+# LOAD_READ_RATERS (3), LOAD_SKIP_READ=1 to skip step 5.
+# Exit status: 0 all targets met, 1 a target missed or a step failed.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+build=${1:-build}
+server_bin="$build/server/rqs-server"
+load_gen="$build/bench/load_gen"
+for binary in "$server_bin" "$load_gen"; do
+  [[ -x $binary ]] || { echo "load.sh: $binary not built (cmake --build $build --target rqs-server load_gen)" >&2; exit 1; }
+done
+concurrency=${LOAD_CONCURRENCY:-16}
+duration=${LOAD_DURATION:-20}
+warmup=${LOAD_WARMUP:-2}
+pool_size=${LOAD_POOL_SIZE:-16}
+read_studies=${LOAD_READ_STUDIES:-2000}
+read_raters=${LOAD_READ_RATERS:-3}
+pg_bin=${RQS_PG_BIN:-/usr/lib/postgresql/15/bin}
+
+work=$(mktemp -d /tmp/rqs-load.XXXXXX)
+chmod 711 "$work"  # The cluster runs as `postgres` when we are root.
+server_pid=
+cleanup() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  deploy/pg.sh stop "$work/pg" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+url=$(deploy/pg.sh start "$work/pg")
+psql=("$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 "$url")
+(umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | sed 's/^/rqs_load_/' \
+  > "$work/admin.token")
+"$server_bin" --database-url "$url" --listen 127.0.0.1:0 --pool-size "$pool_size" \
+  --admin-token-file "$work/admin.token" > "$work/server.log" 2> "$work/server.err" &
+server_pid=$!
+address=
+for _ in $(seq 1 300); do
+  address=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$work/server.log")
+  [[ -n $address ]] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -n $address ]] || { echo "load.sh: server did not start" >&2; cat "$work/server.err" >&2; exit 1; }
+echo "== rqs-server pid $server_pid on $address, --pool-size $pool_size"
+
+# Reads key=value lines of FILE; prints VALUE of KEY.
+value() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
+peak_rss_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status"; }
+
+echo "== load_gen: $concurrency raters submitting for ${duration} s (after ${warmup} s warm-up)"
+"$load_gen" --server "$address" --admin-token-file "$work/admin.token" --mode write \
+  --concurrency "$concurrency" --duration "$duration" --warmup "$warmup" | tee "$work/write.txt"
+rss_after_write_kb=$(peak_rss_kb)
+
+# pgbench's own review: one rater per client and a block of studies per
+# client, created in SQL (ids contiguous on this otherwise idle database).
+per_client=$(( (duration + warmup + 5) * 400 ))
+echo "== pgbench setup: $concurrency raters x $per_client studies"
+"${psql[@]}" -tA -v clients="$concurrency" -v per_client="$per_client" <<'SQL' > "$work/pgbench.vars"
+BEGIN;
+INSERT INTO users (name) VALUES ('pgbench-coordinator');
+INSERT INTO reviews (name, instrument_id, target_rrl, created_by)
+  SELECT 'pgbench ceiling', 'rqs2', 0, id FROM users WHERE name = 'pgbench-coordinator'
+  RETURNING id AS review \gset
+INSERT INTO users (name)
+  SELECT 'pgbench-rater-' || g FROM generate_series(0, :clients - 1) AS g ORDER BY g;
+INSERT INTO review_members (review_id, user_id, role)
+  SELECT :review, id, 'RATER' FROM users WHERE name LIKE 'pgbench-rater-%';
+INSERT INTO studies (review_id, title, study_type)
+  SELECT :review, 'pgbench study ' || g, 'HCR'
+  FROM generate_series(0, :clients * :per_client - 1) AS g ORDER BY g;
+INSERT INTO assignments (review_id, study_id, rater_id)
+  SELECT :review, s.id, u.id
+  FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM studies WHERE review_id = :review) s
+  JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS c FROM users
+        WHERE name LIKE 'pgbench-rater-%') u ON s.k / :per_client = u.c;
+COMMIT;
+SELECT 'review=' || :review;
+SELECT 'study_base=' || min(id) || E'\nstudy_span=' || (max(id) - min(id) + 1) || E'\nstudy_count=' || count(*)
+  FROM studies WHERE review_id = :review;
+SELECT 'rater_base=' || min(id) || E'\nrater_span=' || (max(id) - min(id) + 1)
+  FROM users WHERE name LIKE 'pgbench-rater-%';
+SQL
+"${psql[@]}" -c ANALYZE
+sed -i 's/^ *//' "$work/pgbench.vars"
+review=$(value "$work/pgbench.vars" review)
+study_base=$(value "$work/pgbench.vars" study_base)
+rater_base=$(value "$work/pgbench.vars" rater_base)
+if [[ $(value "$work/pgbench.vars" study_span) != $(value "$work/pgbench.vars" study_count) ||
+      $(value "$work/pgbench.vars" rater_span) != "$concurrency" ]]; then
+  echo "load.sh: pgbench's study or rater ids are not contiguous" >&2; exit 1
+fi
+
+echo "== pgbench: -c $concurrency -j 2 -T $duration, one assessment + 42 answers per transaction"
+"$pg_bin/pgbench" -n -M prepared -c "$concurrency" -j 2 -T "$duration" \
+  -f bench/load_pgbench.sql -D n=0 -D review="$review" -D study_base="$study_base" \
+  -D per_client="$per_client" -D rater_base="$rater_base" "$url" 2>&1 | tee "$work/pgbench.txt"
+pgbench_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.txt" | tail -n 1)
+pgbench_latency=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$work/pgbench.txt")
+[[ -n $pgbench_tps ]] || { echo "load.sh: pgbench failed" >&2; exit 1; }
+failed_tx=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench.txt")
+if [[ ${failed_tx:-0} != 0 ]]; then echo "load.sh: pgbench transactions failed" >&2; exit 1; fi
+stored=$("${psql[@]}" -tA -c "SELECT count(*) FROM assessments WHERE review_id = $review AND status = 'SUBMITTED'")
+echo "pgbench stored $stored submitted assessments"
+
+if [[ ${LOAD_SKIP_READ:-0} != 1 ]]; then
+  echo "== load_gen --mode read: $read_studies studies x $read_raters raters"
+  "$load_gen" --server "$address" --admin-token-file "$work/admin.token" --mode read \
+    --concurrency "$concurrency" --read-studies "$read_studies" --read-raters "$read_raters" \
+    | tee "$work/read.txt"
+else
+  : > "$work/read.txt"
+fi
+rss_final_kb=$(peak_rss_kb)
+
+# --- Verdict ---------------------------------------------------------------
+server_tps=$(value "$work/write.txt" throughput_per_s)
+p50=$(value "$work/write.txt" latency_ms_p50)
+p95=$(value "$work/write.txt" latency_ms_p95)
+p99=$(value "$work/write.txt" latency_ms_p99)
+errors=$(value "$work/write.txt" errors)
+exhausted=$(value "$work/write.txt" exhausted)
+verdict=0
+check() {  # check NAME VALUE OP LIMIT UNIT
+  if awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { exit !((op == "<" && v < l) || (op == ">=" && v >= l)) }'; then
+    printf '  %-34s %12s %s   target %s %s %s   PASS\n' "$1" "$2" "$5" "$3" "$4" "$5"
+  else
+    printf '  %-34s %12s %s   target %s %s %s   FAIL\n' "$1" "$2" "$5" "$3" "$4" "$5"
+    verdict=1
+  fi
+}
+ratio=$(awk -v s="$server_tps" -v p="$pgbench_tps" 'BEGIN { printf "%.1f", 100 * s / p }')
+rss_mb=$(awk -v k="$rss_final_kb" 'BEGIN { printf "%.1f", k / 1024 }')
+rss_write_mb=$(awk -v k="$rss_after_write_kb" 'BEGIN { printf "%.1f", k / 1024 }')
+echo
+echo "== Results ($concurrency clients, ${duration} s, server --pool-size $pool_size, $(nproc) cores)"
+echo "  server SubmitAssessment throughput: $server_tps /s ($errors errors)"
+echo "  pgbench (assessment + 42 answers):  $pgbench_tps tps, latency average $pgbench_latency ms"
+echo "  server latency p50 / p95 / p99:     $p50 / $p95 / $p99 ms"
+echo "  server peak RSS after writes:       $rss_write_mb MB"
+check "throughput vs pgbench" "$ratio" ">=" 50 "%"
+check "p99 latency" "$p99" "<" 50 "ms"
+check "peak RSS (VmHWM, whole run)" "$rss_mb" "<" 200 "MB"
+if [[ ${errors:-1} != 0 || ${exhausted:-1} != 0 ]]; then
+  echo "  write run had errors or ran out of studies   FAIL"; verdict=1
+fi
+for read in review_summary summary agreement; do
+  state=$(value "$work/read.txt" "read_$read")
+  case $state in
+    ok) check "read $read (max of 5)" "$(value "$work/read.txt" "read_${read}_max_ms")" "<" 300 "ms" ;;
+    unavailable) printf '  %-34s not available yet\n' "read $read" ;;
+    "") printf '  %-34s skipped\n' "read $read" ;;
+    *) printf '  %-34s error   FAIL\n' "read $read"; verdict=1 ;;
+  esac
+done
+if ((verdict == 0)); then echo "== PASS"; else echo "== FAIL"; fi
+exit "$verdict"
