@@ -15,7 +15,7 @@ using nlohmann::json;
 const std::set<std::string, std::less<>>& TopLevelKeys() {
   static const auto* const kKeys = new std::set<std::string, std::less<>>{
       "instrument", "study_type", "target_rrl", "level_threshold", "answers",
-      "study",      "comment",    "review_id",  "study_id"};
+      "study",      "comment",    "review_id",  "study_id", "round"};
   return *kKeys;
 }
 
@@ -200,6 +200,14 @@ absl::StatusOr<AnswerFile> ParseAnswerFile(absl::string_view json_text) {
       return FieldError(key, absl::StrCat("expected a positive integer id, got ", id->dump()));
     }
     *target = id->get<int64_t>();
+  }
+
+  if (const auto round = root.find("round"); round != root.end() && !round->is_null()) {
+    RQS_ASSIGN_OR_RETURN(const int number, GetInt(*round, "round"));
+    if (number < 1) {
+      return FieldError("round", absl::StrCat("expected a round number >= 1, got ", number));
+    }
+    file.round = number;
   }
 
   const auto answers = root.find("answers");

@@ -8,6 +8,8 @@
 //     "target_rrl": 9,               // optional, 1-9 (RQS 2.0 only), default 9
 //     "level_threshold": 50,         // optional percent, default 50
 //     "review_id": 3, "study_id": 12,  // optional, written by `rqs template`
+//     "round": 2,                    // optional Delphi round, written by
+//                                    // `rqs feedback --template`
 //     "answers": [
 //       {"criterion": 1, "option": "consensus_method"},
 //       {"criterion": 17, "options": ["statistic", "resampling"]},
@@ -58,6 +60,9 @@ struct AnswerFile {
   // file to the study it was made for.
   std::optional<int64_t> review_id;
   std::optional<int64_t> study_id;
+  // Written by `rqs feedback --template` so that `rqs submit` sends the
+  // answers to the round they were made for, not a later one.
+  std::optional<int> round;
 };
 
 // Parses an answer file. Does not check answers against the rubric; that is

@@ -11,6 +11,12 @@ bool ParsedArgs::Has(absl::string_view name) const { return booleans_.count(name
 std::optional<std::string> ParsedArgs::Get(absl::string_view name) const {
   const auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
+  return it->second.back();
+}
+
+std::vector<std::string> ParsedArgs::GetAll(absl::string_view name) const {
+  const auto it = values_.find(name);
+  if (it == values_.end()) return {};
   return it->second;
 }
 
@@ -56,7 +62,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args, const
         }
         value = args[++i];
       }
-      parsed.values_[name] = *value;
+      parsed.values_[name].push_back(*value);
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     }

@@ -32,13 +32,15 @@ class ParsedArgs {
   bool Has(absl::string_view name) const;
   // The value of flag `name`, if given (the last one wins).
   std::optional<std::string> Get(absl::string_view name) const;
+  // Every value of flag `name`, in the order given (empty if never given).
+  std::vector<std::string> GetAll(absl::string_view name) const;
   // The value of an integer flag. Errors: INVALID_ARGUMENT naming the flag.
   absl::StatusOr<std::optional<int64_t>> GetInt(absl::string_view name) const;
 
  private:
   friend absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
                                               const ArgSpec& spec);
-  std::map<std::string, std::string, std::less<>> values_;
+  std::map<std::string, std::vector<std::string>, std::less<>> values_;
   std::set<std::string, std::less<>> booleans_;
 };
 

@@ -124,7 +124,8 @@ absl::StatusOr<GlobalOptions> ExtractGlobalOptions(std::vector<std::string>& arg
   return options;
 }
 
-absl::StatusOr<Connection> Connection::Open(const GlobalOptions& options) {
+absl::StatusOr<Connection> Connection::Open(const GlobalOptions& options,
+                                            const ChannelSettings& settings) {
   if (options.token.empty()) {
     return absl::FailedPreconditionError(
         "no API token: pass --token TOKEN or set RQS_TOKEN (an admin issues tokens with "
@@ -148,7 +149,15 @@ absl::StatusOr<Connection> Connection::Open(const GlobalOptions& options) {
     credentials = grpc::InsecureChannelCredentials();
   }
   grpc::ChannelArguments arguments;
-  arguments.SetMaxReceiveMessageSize(64 << 20);
+  arguments.SetMaxReceiveMessageSize(settings.max_receive_message_bytes);
+  if (settings.keepalive) {
+    // gRPC servers by default treat pings more often than every 5 minutes
+    // on a connection without data as abuse (GOAWAY "too_many_pings"), so
+    // ping at that pace; a restarted server closes the connection anyway.
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 300000);
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+    arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  }
   return Connection(grpc::CreateCustomChannel(options.server, credentials, arguments),
                     options.token, options.timeout_seconds);
 }
@@ -158,6 +167,12 @@ std::unique_ptr<grpc::ClientContext> Connection::NewContext() const {
   context->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds_ * 1000)));
+  return context;
+}
+
+std::unique_ptr<grpc::ClientContext> Connection::NewStreamContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
   return context;
 }
 

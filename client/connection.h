@@ -45,15 +45,29 @@ EnvLookup ProcessEnvironment();
 absl::StatusOr<GlobalOptions> ExtractGlobalOptions(std::vector<std::string>& args,
                                                    const EnvLookup& env);
 
+// Channel arguments a command may need beyond the defaults.
+struct ChannelSettings {
+  // Largest reply accepted, in bytes. Exports raise it.
+  int max_receive_message_bytes = 64 << 20;
+  // Send HTTP/2 keepalive pings so that a long-lived, mostly idle stream
+  // (rqs watch) notices a dead connection.
+  bool keepalive = false;
+};
+
 // A channel to the server plus the per-call context every call needs.
 class Connection {
  public:
   // Opens a channel (lazily connected). Errors: INVALID_ARGUMENT when the
   // TLS roots cannot be read, FAILED_PRECONDITION without a token.
-  static absl::StatusOr<Connection> Open(const GlobalOptions& options);
+  static absl::StatusOr<Connection> Open(const GlobalOptions& options,
+                                         const ChannelSettings& settings = {});
 
   // A fresh context carrying the bearer token and the deadline.
   std::unique_ptr<grpc::ClientContext> NewContext() const;
+
+  // A fresh context carrying the bearer token and no deadline, for a
+  // server stream that runs until the user stops it.
+  std::unique_ptr<grpc::ClientContext> NewStreamContext() const;
 
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 

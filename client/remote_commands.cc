@@ -15,6 +15,7 @@
 #include "client/answer_file.h"
 #include "client/args.h"
 #include "client/input_file.h"
+#include "client/session.h"
 #include "client/study_import.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
@@ -28,112 +29,6 @@ namespace rqs::client {
 namespace {
 
 namespace v1 = ::rqs::v1;
-
-// ---------------------------------------------------------------------------
-// Plumbing shared by every command.
-
-// The state of one command invocation: its streams, options and connection.
-class Session {
- public:
-  Session(const GlobalOptions& options, CommandIo& io, std::string command)
-      : options_(options), io_(io), command_(std::move(command)) {}
-
-  // Opens the connection. Returns false (after printing why) on failure.
-  bool Connect() {
-    absl::StatusOr<Connection> connection = Connection::Open(options_);
-    if (!connection.ok()) {
-      // A missing token or unreadable TLS roots is a usage problem.
-      exit_code_ = BadInput(connection.status().message());
-      return false;
-    }
-    connection_.emplace(std::move(*connection));
-    return true;
-  }
-
-  // Calls a unary RPC with the token and deadline. On failure prints the
-  // server's message and returns false.
-  template <typename Stub, typename Request, typename Response>
-  bool Call(Stub& stub,
-            grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-            const Request& request, Response& response) {
-    std::unique_ptr<grpc::ClientContext> context = connection_->NewContext();
-    const grpc::Status status = (stub.*method)(context.get(), request, &response);
-    if (!status.ok()) {
-      io_.err << "rqs " << command_ << ": " << DescribeRpcError(status, options_) << "\n";
-      exit_code_ = kExitFailure;
-      return false;
-    }
-    return true;
-  }
-
-  std::unique_ptr<grpc::ClientContext> NewContext() const { return connection_->NewContext(); }
-
-  template <typename Service>
-  std::unique_ptr<typename Service::Stub> Stub() {
-    return Service::NewStub(connection_->channel());
-  }
-
-  // Prints a usage or input error and sets exit status 2.
-  int BadInput(absl::string_view message) {
-    io_.err << "rqs " << command_ << ": " << message << "\n";
-    return kExitBadInput;
-  }
-  void Fail(absl::string_view message) {
-    io_.err << "rqs " << command_ << ": " << message << "\n";
-    exit_code_ = kExitFailure;
-  }
-
-  // Prints `message` as JSON (proto3 JSON mapping, field names as in the
-  // .proto, defaults included so scripts see every field).
-  void PrintJson(const google::protobuf::Message& message) {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions print;
-    print.add_whitespace = true;
-    print.always_print_primitive_fields = true;
-    print.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(message, &json, print);
-    io_.out << json;
-    if (json.empty() || json.back() != '\n') io_.out << "\n";
-  }
-
-  bool json() const { return options_.json; }
-  std::ostream& out() { return io_.out; }
-  std::ostream& err() { return io_.err; }
-  int exit_code() const { return exit_code_; }
-  const GlobalOptions& options() const { return options_; }
-
- private:
-  const GlobalOptions& options_;
-  CommandIo& io_;
-  std::string command_;
-  std::optional<Connection> connection_;
-  int exit_code_ = kExitOk;
-};
-
-// A plain-text table with aligned columns.
-class Table {
- public:
-  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
-  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  void Print(std::ostream& out) const {
-    std::vector<size_t> widths;
-    for (const auto& row : rows_) {
-      widths.resize(std::max(widths.size(), row.size()), 0);
-      for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-    }
-    for (const auto& row : rows_) {
-      std::string line;
-      for (size_t i = 0; i < row.size(); ++i) {
-        absl::StrAppend(&line, row[i]);
-        if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
-      }
-      out << line << "\n";
-    }
-  }
-
- private:
-  std::vector<std::vector<std::string>> rows_;
-};
 
 std::string RoleName(v1::Role role) {
   switch (role) {
@@ -155,19 +50,6 @@ absl::StatusOr<v1::Role> ParseRole(absl::string_view text) {
   if (lower == "observer") return v1::ROLE_OBSERVER;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown role '", text, "' (coordinator, rater or observer)"));
-}
-
-std::string StudyTypeName(v1::StudyType type) {
-  switch (type) {
-    case v1::STUDY_TYPE_HANDCRAFTED:
-      return "HCR";
-    case v1::STUDY_TYPE_DEEP_LEARNING:
-      return "DLR";
-    case v1::STUDY_TYPE_HYBRID:
-      return "HYBRID";
-    default:
-      return "-";
-  }
 }
 
 v1::StudyType ToProto(scoring::StudyType type) {
@@ -202,45 +84,6 @@ bool SplitVerb(const std::vector<std::string>& args, std::string& verb,
   verb = args[0];
   rest.assign(args.begin() + 1, args.end());
   return true;
-}
-
-// The review id from a positional argument or --review / RQS_REVIEW.
-absl::StatusOr<int64_t> ReviewFrom(const ParsedArgs& parsed, size_t positional_index) {
-  if (parsed.positional.size() > positional_index) {
-    return ParseId(parsed.positional[positional_index], "REVIEW");
-  }
-  if (const std::optional<std::string> review = parsed.Get("review"); review.has_value()) {
-    return ParseId(*review, "--review");
-  }
-  if (const char* env = std::getenv("RQS_REVIEW"); env != nullptr && *env != '\0') {
-    return ParseId(env, "RQS_REVIEW");
-  }
-  return absl::InvalidArgumentError("missing REVIEW (or --review / RQS_REVIEW)");
-}
-
-void PrintReport(Session& session, const v1::ScoreReport& report) {
-  std::ostream& out = session.out();
-  out << absl::StrFormat("Total %d of %d (%.1f %%)", report.total(), report.max_total(),
-                         report.percent());
-  if (report.target_level() > 0) {
-    out << absl::StrFormat(", target RRL%d, attained RRL%d (threshold %g %%)",
-                           report.target_level(), report.attained_level(),
-                           report.level_threshold_percent());
-  } else {
-    out << absl::StrFormat(", range %d to %d", report.min_total(), report.max_total());
-  }
-  out << "\n";
-  if (report.levels_size() > 0) {
-    Table table({"RRL", "points", "max", "percent", "cumulative", "cum. %", "attained"});
-    for (const v1::LevelScore& level : report.levels()) {
-      table.Add({absl::StrCat(level.level()), absl::StrCat(level.points()),
-                 absl::StrCat(level.max_points()), absl::StrFormat("%.1f", level.percent()),
-                 absl::StrCat(level.cumulative_points(), "/", level.cumulative_max_points()),
-                 absl::StrFormat("%.1f", level.cumulative_percent()),
-                 level.attained() ? "yes" : "no"});
-    }
-    table.Print(out);
-  }
 }
 
 }  // namespace
@@ -604,20 +447,6 @@ void PrintStudies(Session& session, const google::protobuf::RepeatedPtrField<v1:
   table.Print(session.out());
 }
 
-// Lists every study of a review, following pages.
-bool ListAllStudies(Session& session, v1::ReviewService::Stub& stub, int64_t review,
-                    v1::ListStudiesResponse& all) {
-  v1::ListStudiesRequest request;
-  request.set_review_id(review);
-  do {
-    v1::ListStudiesResponse page;
-    if (!session.Call(stub, &v1::ReviewService::Stub::ListStudies, request, page)) return false;
-    for (v1::Study& study : *page.mutable_studies()) *all.add_studies() = std::move(study);
-    request.set_page_token(page.next_page_token());
-  } while (!request.page_token().empty());
-  return true;
-}
-
 v1::StudyInput ToStudyInput(const StudyRecord& record, scoring::StudyType default_type) {
   v1::StudyInput input;
   input.set_title(record.title);
@@ -839,17 +668,28 @@ int RunAssignmentsCommand(const std::vector<std::string>& args, const GlobalOpti
     session.PrintJson(response);
     return kExitOk;
   }
-  Table table({"study", "type", "state", "total", "title"});
+  Table table({"study", "type", "round", "state", "total", "action", "title"});
+  int action_needed = 0;
   for (const v1::MyAssignment& assignment : response.assignments()) {
     const bool scored = assignment.state() != v1::ASSESSMENT_STATE_NOT_STARTED;
+    // In a later Delphi round only the disputed criteria are asked again.
+    std::string action = "-";
+    if (assignment.action_needed()) {
+      ++action_needed;
+      action = assignment.current_round() > 1
+                   ? absl::StrCat("answer ", assignment.open_criteria_size(), " criteria")
+                   : "assess";
+    }
     table.Add({absl::StrCat(assignment.study().study_id()),
-               StudyTypeName(assignment.study().study_type()), StateName(assignment.state()),
-               scored ? absl::StrCat(assignment.total()) : "-",
-               assignment.study().title().substr(0, 60)});
+               StudyTypeName(assignment.study().study_type()),
+               assignment.current_round() > 0 ? absl::StrCat(assignment.current_round()) : "-",
+               StateName(assignment.state()), scored ? absl::StrCat(assignment.total()) : "-",
+               action, assignment.study().title().substr(0, 60)});
   }
   table.Print(session.out());
   session.out() << response.submitted_count() << " submitted, " << response.draft_count()
-                << " draft, " << response.not_started_count() << " not started\n";
+                << " draft, " << response.not_started_count() << " not started; "
+                << action_needed << " need your answers\n";
   return kExitOk;
 }
 
@@ -915,35 +755,6 @@ bool ParseStudyAndReview(Session& session, const ParsedArgs& parsed, absl::strin
   return true;
 }
 
-// Finds the study `study_id` of `review` the caller may see.
-bool FindStudy(Session& session, int64_t review, int64_t study_id, v1::Study& study) {
-  auto reviews = session.Stub<v1::ReviewService>();
-  v1::ListStudiesResponse all;
-  if (!ListAllStudies(session, *reviews, review, all)) return false;
-  for (const v1::Study& candidate : all.studies()) {
-    if (candidate.study_id() == study_id) {
-      study = candidate;
-      return true;
-    }
-  }
-  session.Fail(absl::StrCat("NOT_FOUND: study ", study_id, " is not in review ", review,
-                            " or not visible to you"));
-  return false;
-}
-
-std::string OptionHint(const v1::Criterion& criterion) {
-  std::vector<std::string> options;
-  for (const v1::CriterionOption& option : criterion.options()) {
-    options.push_back(absl::StrCat(option.id(), " (", option.points() > 0 ? "+" : "",
-                                   option.points(), ": ", option.label(), ")"));
-  }
-  return absl::StrCat(criterion.description(), " ",
-                      criterion.kind() == v1::OPTION_KIND_ADDITIVE
-                          ? "Sub-items that add up; list those met in \"options\": "
-                          : "Choose one \"option\": ",
-                      absl::StrJoin(options, "; "), ".");
-}
-
 }  // namespace
 
 int RunTemplateCommand(const std::vector<std::string>& args, const GlobalOptions& options,
@@ -996,13 +807,7 @@ int RunTemplateCommand(const std::vector<std::string>& args, const GlobalOptions
       absl::StrCat(study_id) + " FILE";
   nlohmann::ordered_json answers = nlohmann::ordered_json::array();
   for (const v1::Criterion& criterion : instrument.instrument().criteria()) {
-    const bool applies = criterion.applies_to() == v1::APPLICABILITY_BOTH ||
-                         type == v1::STUDY_TYPE_HYBRID ||
-                         (criterion.applies_to() == v1::APPLICABILITY_HANDCRAFTED_ONLY &&
-                          type == v1::STUDY_TYPE_HANDCRAFTED) ||
-                         (criterion.applies_to() == v1::APPLICABILITY_DEEP_LEARNING_ONLY &&
-                          type == v1::STUDY_TYPE_DEEP_LEARNING);
-    if (!applies || (target > 0 && criterion.level() > target)) continue;
+    if (!CriterionApplies(criterion, type) || (target > 0 && criterion.level() > target)) continue;
     nlohmann::ordered_json answer;
     answer["criterion"] = criterion.number();
     answer["name"] = criterion.name();
@@ -1044,11 +849,18 @@ std::string NewIdempotencyKey() {
 int RunSubmitCommand(const std::vector<std::string>& args, const GlobalOptions& options,
                      CommandIo& io) {
   Session session(options, io, "submit");
-  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, {{"review", "idempotency-key"}, {"draft"}});
+  absl::StatusOr<ParsedArgs> parsed =
+      ParseArgs(args, {{"review", "idempotency-key", "round"}, {"draft"}});
   if (!parsed.ok()) return session.BadInput(parsed.status().message());
   if (parsed->positional.size() != 2) {
     return session.BadInput(
-        "usage: rqs submit STUDY FILE [--review REVIEW] [--draft] [--idempotency-key KEY]");
+        "usage: rqs submit STUDY FILE [--review REVIEW] [--round R] [--draft] "
+        "[--idempotency-key KEY]");
+  }
+  absl::StatusOr<std::optional<int64_t>> round_flag = parsed->GetInt("round");
+  if (!round_flag.ok()) return session.BadInput(round_flag.status().message());
+  if (round_flag->has_value() && (**round_flag < 0 || **round_flag > INT32_MAX)) {
+    return session.BadInput("--round: expected a round number (0: the open round)");
   }
   absl::StatusOr<int64_t> study_id = ParseId(parsed->positional[0], "STUDY");
   if (!study_id.ok()) return session.BadInput(study_id.status().message());
@@ -1072,6 +884,15 @@ int RunSubmitCommand(const std::vector<std::string>& args, const GlobalOptions& 
     }
   } else {
     review_id = *file->review_id;
+  }
+  // The round: --round, else the one the file was made for, else the open one.
+  int32_t round = static_cast<int32_t>(round_flag->value_or(0));
+  if (file->round.has_value()) {
+    if (round_flag->has_value() && round != 0 && round != *file->round) {
+      return session.BadInput(
+          absl::StrCat(path, " was made for round ", *file->round, ", not round ", round));
+    }
+    if (round == 0) round = *file->round;
   }
   std::vector<v1::Answer> answers;
   for (size_t i = 0; i < file->request.answers.size(); ++i) {
@@ -1102,6 +923,7 @@ int RunSubmitCommand(const std::vector<std::string>& args, const GlobalOptions& 
     v1::SaveDraftRequest request;
     request.set_review_id(review_id);
     request.set_study_id(*study_id);
+    request.set_round(round);
     for (const v1::Answer& answer : answers) *request.add_answers() = answer;
     v1::SaveDraftResponse response;
     if (!session.Call(*stub, &v1::AssessmentService::Stub::SaveDraft, request, response)) {
@@ -1112,6 +934,7 @@ int RunSubmitCommand(const std::vector<std::string>& args, const GlobalOptions& 
     v1::SubmitAssessmentRequest request;
     request.set_review_id(review_id);
     request.set_study_id(*study_id);
+    request.set_round(round);
     for (const v1::Answer& answer : answers) *request.add_answers() = answer;
     request.set_idempotency_key(parsed->Get("idempotency-key").value_or(NewIdempotencyKey()));
     // Retry while the server is unreachable: the idempotency key makes a
@@ -1149,18 +972,24 @@ int RunSubmitCommand(const std::vector<std::string>& args, const GlobalOptions& 
 int RunShowCommand(const std::vector<std::string>& args, const GlobalOptions& options,
                    CommandIo& io) {
   Session session(options, io, "show");
-  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, {{"review"}, {}});
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, {{"review", "round"}, {}});
   if (!parsed.ok()) return session.BadInput(parsed.status().message());
   int64_t study_id = 0, review_id = 0;
-  if (!ParseStudyAndReview(session, *parsed, "usage: rqs show STUDY --review REVIEW", study_id,
-                           review_id)) {
+  if (!ParseStudyAndReview(session, *parsed, "usage: rqs show STUDY --review REVIEW [--round R]",
+                           study_id, review_id)) {
     return kExitBadInput;
+  }
+  absl::StatusOr<std::optional<int64_t>> round = parsed->GetInt("round");
+  if (!round.ok()) return session.BadInput(round.status().message());
+  if (round->has_value() && (**round < 0 || **round > INT32_MAX)) {
+    return session.BadInput("--round: expected a round number (0: your latest round)");
   }
   if (!session.Connect()) return session.exit_code();
   auto stub = session.Stub<v1::AssessmentService>();
   v1::GetMyAssessmentRequest request;
   request.set_review_id(review_id);
   request.set_study_id(study_id);
+  request.set_round(static_cast<int32_t>(round->value_or(0)));
   v1::GetMyAssessmentResponse response;
   if (!session.Call(*stub, &v1::AssessmentService::Stub::GetMyAssessment, request, response)) {
     return session.exit_code();

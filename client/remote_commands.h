@@ -39,7 +39,8 @@ int RunStudyCommand(const std::vector<std::string>& args, const GlobalOptions& o
 // assign REVIEW --per-study K | assign REVIEW STUDY:RATER...
 int RunAssignCommand(const std::vector<std::string>& args, const GlobalOptions& options,
                      CommandIo& io);
-// assignments REVIEW [--all]
+// assignments REVIEW [--all]  (with each study's Delphi round and whether it
+// needs the caller's answers)
 int RunAssignmentsCommand(const std::vector<std::string>& args, const GlobalOptions& options,
                           CommandIo& io);
 // instruments | instrument ID
@@ -48,10 +49,11 @@ int RunInstrumentsCommand(const std::vector<std::string>& args, const GlobalOpti
 // template STUDY --review R [--output FILE]
 int RunTemplateCommand(const std::vector<std::string>& args, const GlobalOptions& options,
                        CommandIo& io);
-// submit STUDY FILE [--review R] [--draft] [--idempotency-key K]
+// submit STUDY FILE [--review R] [--round R] [--draft] [--idempotency-key K]
+// (round: --round, else the answer file's "round", else the open round)
 int RunSubmitCommand(const std::vector<std::string>& args, const GlobalOptions& options,
                      CommandIo& io);
-// show STUDY --review R
+// show STUDY --review R [--round R]  (round 0 or absent: the latest)
 int RunShowCommand(const std::vector<std::string>& args, const GlobalOptions& options,
                    CommandIo& io);
 
