@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "scoring/status_macros.h"
+#include "server/consensus_engine.h"
 #include "server/convert.h"
 #include "server/limits.h"
 #include "server/services.h"
@@ -16,9 +17,6 @@ namespace rqs::server {
 namespace {
 
 using Role = db::ReviewRole;
-
-// The round every assessment belongs to until consensus rounds exist.
-constexpr int kFirstRound = 1;
 
 absl::Status CheckAnswers(const google::protobuf::RepeatedPtrField<v1::Answer>& answers) {
   RQS_RETURN_IF_ERROR(
@@ -43,33 +41,113 @@ absl::Status CheckAnswers(const google::protobuf::RepeatedPtrField<v1::Answer>& 
   return absl::OkStatus();
 }
 
-// What SaveDraft and SubmitAssessment share: checks, authorisation and
-// scoring. Returns the store input; nothing is stored yet.
-absl::StatusOr<std::pair<db::AssessmentInput, ReviewAccess>> PrepareAssessment(
-    db::Store& store, const Caller& caller, int64_t review_id, int64_t study_id,
-    const google::protobuf::RepeatedPtrField<v1::Answer>& answers, db::Study* study_out) {
-  RQS_RETURN_IF_ERROR(CheckAnswers(answers));
-  RQS_ASSIGN_OR_RETURN(ReviewAccess access,
-                       AuthorizeReview(store, caller, review_id, {Role::kRater}));
-  RQS_ASSIGN_OR_RETURN(db::Study study, FindVisibleStudy(store, caller, access, study_id));
-  RQS_ASSIGN_OR_RETURN(scoring::ScoreReport report,
-                       ScoreAnswers(access.review, study, ToScoringAnswers(answers)));
+// What SaveDraft and SubmitAssessment prepare before the store call.
+struct PreparedAssessment {
   db::AssessmentInput input;
+  ReviewAccess access;
+  db::Study study;
+  const scoring::Instrument* instrument = nullptr;
+  db::StudyConsensusState state;  // As read before the write, for the report.
+};
+
+absl::StatusOr<const scoring::Instrument*> InstrumentOf(const db::Review& review) {
+  absl::StatusOr<const scoring::Instrument*> instrument =
+      scoring::FindInstrument(review.instrument_id);
+  // CreateReview only stores known ids, so this is a server bug, not bad input.
+  if (!instrument.ok()) return absl::InternalError(instrument.status().message());
+  return instrument;
+}
+
+// What SaveDraft and SubmitAssessment share: checks, authorisation, the
+// round and scoring. Nothing is stored yet. `requested_round` 0 means the
+// study's open round; a retried submission keeps the round of its first
+// attempt, found by its idempotency key, even if that round closed since.
+absl::StatusOr<PreparedAssessment> PrepareAssessment(
+    db::Store& store, const Caller& caller, int64_t review_id, int64_t study_id,
+    const google::protobuf::RepeatedPtrField<v1::Answer>& answers, int requested_round,
+    const std::string& idempotency_key) {
+  RQS_RETURN_IF_ERROR(CheckAnswers(answers));
+  if (requested_round < 0) {
+    return absl::InvalidArgumentError("round: must be 0 (the open round) or a round >= 1");
+  }
+  PreparedAssessment prepared;
+  RQS_ASSIGN_OR_RETURN(prepared.access, AuthorizeReview(store, caller, review_id, {Role::kRater}));
+  RQS_ASSIGN_OR_RETURN(prepared.study,
+                       FindVisibleStudy(store, caller, prepared.access, study_id));
+  RQS_ASSIGN_OR_RETURN(prepared.instrument, InstrumentOf(prepared.access.review));
+  RQS_ASSIGN_OR_RETURN(prepared.state, store.GetStudyConsensusState(study_id));
+  RQS_ASSIGN_OR_RETURN(scoring::ScoreReport report,
+                       ScoreAnswers(prepared.access.review, prepared.study,
+                                    ToScoringAnswers(answers)));
+  int round = requested_round;
+  if (round == 0 && !idempotency_key.empty()) {
+    for (const db::Assessment& assessment : prepared.state.submissions) {
+      if (assessment.rater_id == caller.user.id &&
+          assessment.idempotency_key == idempotency_key) {
+        round = assessment.round;
+      }
+    }
+  }
+  if (round == 0) round = OpenRoundOf(*prepared.instrument, prepared.access.review, prepared.state);
+  db::AssessmentInput& input = prepared.input;
   input.study_id = study_id;
   input.rater_id = caller.user.id;
-  input.round = kFirstRound;
+  input.round = round;
   input.instrument_version = report.instrument_version;
   input.server_version = RQS_SERVER_VERSION;
   input.answers = ToDbAnswers(answers, report);
-  *study_out = std::move(study);
-  return std::make_pair(std::move(input), std::move(access));
+  input.idempotency_key = idempotency_key;
+  return prepared;
 }
 
-// Encodes a stored assessment with the report its stored answers score.
+// The store rules of an assessment of `prepared`'s study: the round must be
+// open (and from round 2 answer exactly the disputed criteria); the last
+// panel submission closes the round.
+db::AssessmentRules RulesFor(const PreparedAssessment& prepared, bool submitting) {
+  const scoring::Instrument* instrument = prepared.instrument;
+  const db::Review review = prepared.access.review;
+  db::AssessmentRules rules;
+  rules.check = [instrument, review, submitting](const db::ReviewPolicy&,
+                                                const db::StudyConsensusState& state,
+                                                const db::AssessmentInput& input) {
+    return CheckAssessmentRound(*instrument, review, state, input, submitting);
+  };
+  if (submitting) {
+    rules.on_round_complete =
+        [instrument, review, round = prepared.input.round](
+            const db::ReviewPolicy& policy,
+            const db::StudyConsensusState& state) -> absl::StatusOr<db::StudyTransitionWrite> {
+      return CloseStudyRound(*instrument, review, policy, state, round,
+                             db::RoundCloseReason::kAllSubmitted, /*closed_by=*/0);
+    };
+  }
+  return rules;
+}
+
+// The caller's current answers as of `assessment`: its answers over those
+// the caller submitted in earlier rounds (a later round answers only the
+// disputed criteria).
+std::vector<db::Answer> CurrentAnswers(const db::StudyConsensusState& state,
+                                       const db::Assessment& assessment) {
+  std::map<int, db::Answer> merged;
+  for (const db::Assessment& earlier : state.submissions) {
+    if (earlier.rater_id != assessment.rater_id || earlier.round >= assessment.round) continue;
+    for (const db::Answer& answer : earlier.answers) merged[answer.criterion] = answer;
+  }
+  for (const db::Answer& answer : assessment.answers) merged[answer.criterion] = answer;
+  std::vector<db::Answer> answers;
+  for (auto& [criterion, answer] : merged) answers.push_back(std::move(answer));
+  return answers;
+}
+
+// Encodes a stored assessment with the report of the caller's current
+// answers as of it.
 absl::Status EncodeAssessment(const ReviewAccess& access, const db::Study& study,
+                              const db::StudyConsensusState& state,
                               const db::Assessment& assessment, v1::Assessment* out) {
-  RQS_ASSIGN_OR_RETURN(scoring::ScoreReport report,
-                       ScoreAnswers(access.review, study, ToScoringAnswers(assessment.answers)));
+  RQS_ASSIGN_OR_RETURN(
+      scoring::ScoreReport report,
+      ScoreAnswers(access.review, study, ToScoringAnswers(CurrentAnswers(state, assessment))));
   ToProto(assessment, report, out);
   return absl::OkStatus();
 }
@@ -86,40 +164,58 @@ grpc::ServerUnaryReactor* AssessmentServiceImpl::ListMyAssignments(
               v1::ListMyAssignmentsResponse* out) -> absl::Status {
         RQS_ASSIGN_OR_RETURN(ReviewAccess access,
                              AuthorizeReview(*store, caller, in.review_id(), {Role::kRater}));
+        RQS_ASSIGN_OR_RETURN(const scoring::Instrument* instrument, InstrumentOf(access.review));
         RQS_ASSIGN_OR_RETURN(std::vector<db::Assignment> assignments,
                              store->ListAssignments(in.review_id(), caller.user.id));
         RQS_ASSIGN_OR_RETURN(std::vector<db::Assessment> assessments,
                              store->ListAssessments(in.review_id(), 0, caller.user.id));
-        RQS_ASSIGN_OR_RETURN(std::vector<db::Study> studies, store->ListStudies(in.review_id()));
-        std::map<int64_t, const db::Study*> by_id;
-        for (const db::Study& study : studies) by_id[study.id] = &study;
-        std::map<int64_t, const db::Assessment*> mine;
-        for (const db::Assessment& assessment : assessments) {
-          // Defence in depth: never let another rater's row through.
-          if (assessment.rater_id != caller.user.id || assessment.round != kFirstRound) continue;
-          mine[assessment.study_id] = &assessment;
-        }
+        RQS_ASSIGN_OR_RETURN(std::vector<db::StudyConsensusState> states,
+                             store->ListStudyConsensusStates(in.review_id()));
+        std::map<int64_t, const db::StudyConsensusState*> by_id;
+        for (const db::StudyConsensusState& state : states) by_id[state.study.id] = &state;
         for (const db::Assignment& assignment : assignments) {
           const auto study = by_id.find(assignment.study_id);
           if (assignment.rater_id != caller.user.id || study == by_id.end()) continue;
+          const db::StudyConsensusState& state = *study->second;
+          RQS_ASSIGN_OR_RETURN(StudyStatus status,
+                               DescribeStudy(*instrument, access.review, state));
           v1::MyAssignment* wire = out->add_assignments();
-          ToProto(*study->second, wire->mutable_study());
-          const auto assessment = mine.find(assignment.study_id);
-          if (assessment == mine.end()) {
+          ToProto(state.study, wire->mutable_study());
+          wire->set_current_round(status.current_round);
+          const bool in_round = status.phase == StudyPhase::kInRound;
+          if (in_round) {
+            for (int criterion : status.open_criteria) wire->add_open_criteria(criterion);
+          }
+          // The caller's assessment of the current round (the last one they
+          // saved once the study ended).
+          const db::Assessment* mine = nullptr;
+          for (const db::Assessment& assessment : assessments) {
+            // Defence in depth: never let another rater's row through.
+            if (assessment.rater_id != caller.user.id || assessment.study_id != state.study.id) {
+              continue;
+            }
+            if (in_round ? assessment.round == status.current_round
+                         : mine == nullptr || assessment.round > mine->round) {
+              mine = &assessment;
+            }
+          }
+          wire->set_action_needed(in_round &&
+                                  (mine == nullptr ||
+                                   mine->status != db::AssessmentStatus::kSubmitted));
+          if (mine == nullptr) {
             wire->set_state(v1::ASSESSMENT_STATE_NOT_STARTED);
             out->set_not_started_count(out->not_started_count() + 1);
             continue;
           }
-          wire->set_state(StateOf(*assessment->second));
+          wire->set_state(StateOf(*mine));
           if (wire->state() == v1::ASSESSMENT_STATE_SUBMITTED) {
             out->set_submitted_count(out->submitted_count() + 1);
           } else {
             out->set_draft_count(out->draft_count() + 1);
           }
-          RQS_ASSIGN_OR_RETURN(
-              scoring::ScoreReport report,
-              ScoreAnswers(access.review, *study->second,
-                           ToScoringAnswers(assessment->second->answers)));
+          RQS_ASSIGN_OR_RETURN(scoring::ScoreReport report,
+                               ScoreAnswers(access.review, state.study,
+                                            ToScoringAnswers(CurrentAnswers(state, *mine))));
           wire->set_total(report.total);
         }
         return absl::OkStatus();
@@ -130,18 +226,19 @@ grpc::ServerUnaryReactor* AssessmentServiceImpl::SaveDraft(grpc::CallbackServerC
                                                            const grpc::ByteBuffer* request,
                                                            grpc::ByteBuffer* response) {
   db::Store* store = env_.store;
-  return ServeUnary(env_, context, request, response,
-                    [store](const Caller& caller, const v1::SaveDraftRequest& in,
-                            v1::SaveDraftResponse* out) -> absl::Status {
-                      db::Study study;
-                      RQS_ASSIGN_OR_RETURN(auto prepared,
-                                           PrepareAssessment(*store, caller, in.review_id(),
-                                                             in.study_id(), in.answers(), &study));
-                      RQS_ASSIGN_OR_RETURN(db::Assessment saved,
-                                           store->SaveDraft(prepared.first, caller.user.id));
-                      return EncodeAssessment(prepared.second, study, saved,
-                                              out->mutable_assessment());
-                    });
+  return ServeUnary(
+      env_, context, request, response,
+      [store](const Caller& caller, const v1::SaveDraftRequest& in,
+              v1::SaveDraftResponse* out) -> absl::Status {
+        RQS_ASSIGN_OR_RETURN(PreparedAssessment prepared,
+                             PrepareAssessment(*store, caller, in.review_id(), in.study_id(),
+                                               in.answers(), in.round(), ""));
+        const db::AssessmentRules rules = RulesFor(prepared, /*submitting=*/false);
+        RQS_ASSIGN_OR_RETURN(db::Assessment saved,
+                             store->SaveDraft(prepared.input, caller.user.id, &rules));
+        return EncodeAssessment(prepared.access, prepared.study, prepared.state, saved,
+                                out->mutable_assessment());
+      });
 }
 
 grpc::ServerUnaryReactor* AssessmentServiceImpl::SubmitAssessment(
@@ -154,15 +251,15 @@ grpc::ServerUnaryReactor* AssessmentServiceImpl::SubmitAssessment(
               v1::SubmitAssessmentResponse* out) -> absl::Status {
         RQS_RETURN_IF_ERROR(CheckRequiredText("idempotency_key", in.idempotency_key(),
                                               kMaxIdempotencyKeyChars));
-        db::Study study;
-        RQS_ASSIGN_OR_RETURN(auto prepared, PrepareAssessment(*store, caller, in.review_id(),
-                                                              in.study_id(), in.answers(), &study));
-        prepared.first.idempotency_key = in.idempotency_key();
+        RQS_ASSIGN_OR_RETURN(PreparedAssessment prepared,
+                             PrepareAssessment(*store, caller, in.review_id(), in.study_id(),
+                                               in.answers(), in.round(), in.idempotency_key()));
+        const db::AssessmentRules rules = RulesFor(prepared, /*submitting=*/true);
         RQS_ASSIGN_OR_RETURN(db::SubmitResult result,
-                             store->SubmitAssessment(prepared.first, caller.user.id));
+                             store->SubmitAssessment(prepared.input, caller.user.id, &rules));
         out->set_replayed(result.replayed);
-        return EncodeAssessment(prepared.second, study, result.assessment,
-                                out->mutable_assessment());
+        return EncodeAssessment(prepared.access, prepared.study, prepared.state,
+                                result.assessment, out->mutable_assessment());
       });
 }
 
@@ -178,14 +275,31 @@ grpc::ServerUnaryReactor* AssessmentServiceImpl::GetMyAssessment(
                              AuthorizeReview(*store, caller, in.review_id(), {Role::kRater}));
         RQS_ASSIGN_OR_RETURN(db::Study study,
                              FindVisibleStudy(*store, caller, access, in.study_id()));
-        absl::StatusOr<db::Assessment> assessment =
-            store->FindAssessment(in.study_id(), caller.user.id, kFirstRound);
-        if (absl::IsNotFound(assessment.status())) {
-          return absl::NotFoundError(
-              absl::StrCat("you have not saved an assessment of study ", in.study_id(), " yet"));
+        if (in.round() < 0) {
+          return absl::InvalidArgumentError("round: must be 0 (the latest) or a round >= 1");
         }
-        RQS_RETURN_IF_ERROR(assessment.status());
-        return EncodeAssessment(access, study, *assessment, out->mutable_assessment());
+        RQS_ASSIGN_OR_RETURN(std::vector<db::Assessment> mine,
+                             store->ListAssessments(in.review_id(), in.study_id(), caller.user.id));
+        const db::Assessment* assessment = nullptr;
+        for (const db::Assessment& candidate : mine) {
+          // Defence in depth: never let another rater's row through.
+          if (candidate.rater_id != caller.user.id) continue;
+          if (in.round() != 0 ? candidate.round == in.round()
+                              : assessment == nullptr || candidate.round > assessment->round) {
+            assessment = &candidate;
+          }
+        }
+        if (assessment == nullptr) {
+          return absl::NotFoundError(
+              in.round() == 0
+                  ? absl::StrCat("you have not saved an assessment of study ", in.study_id(),
+                                 " yet")
+                  : absl::StrCat("you have not saved an assessment of study ", in.study_id(),
+                                 " in round ", in.round()));
+        }
+        RQS_ASSIGN_OR_RETURN(db::StudyConsensusState state,
+                             store->GetStudyConsensusState(study.id));
+        return EncodeAssessment(access, study, state, *assessment, out->mutable_assessment());
       });
 }
 

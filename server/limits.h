@@ -19,9 +19,11 @@
 
 namespace rqs::server {
 
-// Largest request or response message, in bytes. Large enough for a 1,000-study
+// Largest request message, in bytes. Large enough for a 1,000-study
 // AddStudies call at the maximum title length (4 bytes per character).
 inline constexpr int kMaxMessageBytes = 8 * 1024 * 1024;
+// Largest response message (Export of a large review), in bytes.
+inline constexpr int kMaxResponseBytes = 512 * 1024 * 1024;
 
 // Review names, study titles.
 inline constexpr std::size_t kMaxTitleChars = 1000;

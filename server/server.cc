@@ -58,17 +58,27 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   server->user_service_ = std::make_unique<UserServiceImpl>(env);
   server->review_service_ = std::make_unique<ReviewServiceImpl>(env);
   server->assessment_service_ = std::make_unique<AssessmentServiceImpl>(env);
+  server->watch_hub_ = std::make_unique<ReviewWatchHub>(server->store_.get());
+  server->consensus_service_ =
+      std::make_unique<ConsensusServiceImpl>(env, server->watch_hub_.get());
+  ReviewWatchHub* hub = server->watch_hub_.get();
+  RQS_ASSIGN_OR_RETURN(server->event_listener_,
+                       db::ReviewEventListener::Start(config.database_url, [hub](int64_t review_id) {
+                         hub->Notify(review_id);
+                       }));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  // Exports of large reviews are bigger than any request needs to be.
+  builder.SetMaxSendMessageSize(kMaxResponseBytes);
   builder.RegisterService(server->instrument_service_.get());
   builder.RegisterService(server->user_service_.get());
   builder.RegisterService(server->review_service_.get());
   builder.RegisterService(server->assessment_service_.get());
+  builder.RegisterService(server->consensus_service_.get());
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on '", config.listen,
@@ -86,8 +96,12 @@ void Server::Shutdown(absl::Duration grace) {
     if (auto* health = grpc_server_->GetHealthCheckService(); health != nullptr) {
       health->SetServingStatus(false);
     }
+    // Watch streams never end by themselves: end them so that Shutdown
+    // does not wait the whole grace period for them.
+    if (watch_hub_ != nullptr) watch_hub_->Shutdown();
     grpc_server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
   }
+  event_listener_.reset();
   // Every call has finished; the workers drain nothing more and stop.
   pool_.reset();
 }

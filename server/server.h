@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "db/store.h"
 #include "server/config.h"
+#include "server/review_watch.h"
 #include "server/services.h"
 #include "server/thread_pool.h"
 
@@ -58,10 +59,14 @@ class Server {
 
   std::unique_ptr<db::Store> store_;
   std::unique_ptr<ThreadPool> pool_;
+  // Declared before the gRPC server so that they outlive its streams.
+  std::unique_ptr<ReviewWatchHub> watch_hub_;
+  std::unique_ptr<db::ReviewEventListener> event_listener_;
   std::unique_ptr<InstrumentServiceImpl> instrument_service_;
   std::unique_ptr<UserServiceImpl> user_service_;
   std::unique_ptr<ReviewServiceImpl> review_service_;
   std::unique_ptr<AssessmentServiceImpl> assessment_service_;
+  std::unique_ptr<ConsensusServiceImpl> consensus_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   int port_ = 0;
   std::string address_;

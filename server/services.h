@@ -14,9 +14,11 @@
 #define RQS_SERVER_SERVICES_H_
 
 #include "rqs/v1/assessment.grpc.pb.h"
+#include "rqs/v1/consensus.grpc.pb.h"
 #include "rqs/v1/instrument.grpc.pb.h"
 #include "rqs/v1/review.grpc.pb.h"
 #include "rqs/v1/user.grpc.pb.h"
+#include "server/review_watch.h"
 #include "server/rpc.h"
 
 namespace rqs::server {
@@ -167,6 +169,68 @@ class AssessmentServiceImpl final : public RawAssessmentService {
 
  private:
   ServiceEnv env_;
+};
+
+// Every method of ConsensusService as a raw (ByteBuffer) callback method.
+using RawConsensusService =
+    v1::ConsensusService::WithRawCallbackMethod_GetPolicy<
+    v1::ConsensusService::WithRawCallbackMethod_SetPolicy<
+    v1::ConsensusService::WithRawCallbackMethod_GetProgress<
+    v1::ConsensusService::WithRawCallbackMethod_CloseRound<
+    v1::ConsensusService::WithRawCallbackMethod_GetFeedback<
+    v1::ConsensusService::WithRawCallbackMethod_Adjudicate<
+    v1::ConsensusService::WithRawCallbackMethod_GetConsensus<
+    v1::ConsensusService::WithRawCallbackMethod_GetAgreement<
+    v1::ConsensusService::WithRawCallbackMethod_GetSummary<
+    v1::ConsensusService::WithRawCallbackMethod_Export<
+    v1::ConsensusService::WithRawCallbackMethod_WatchReview<
+    v1::ConsensusService::Service>>>>>>>>>>>;
+
+// rqs.v1.ConsensusService: policy, Delphi rounds, adjudication, consensus,
+// agreement, summary, export and live events.
+class ConsensusServiceImpl final : public RawConsensusService {
+ public:
+  ConsensusServiceImpl(ServiceEnv env, ReviewWatchHub* watch_hub)
+      : env_(env), watch_hub_(watch_hub) {}
+
+  grpc::ServerUnaryReactor* GetPolicy(grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* SetPolicy(grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetProgress(grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* CloseRound(grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetFeedback(grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* Adjudicate(grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetConsensus(grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetAgreement(grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetSummary(grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request,
+                                grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReview(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override {
+    return watch_hub_->Watch(env_, context, request);
+  }
+
+ private:
+  ServiceEnv env_;
+  ReviewWatchHub* watch_hub_;
 };
 
 }  // namespace rqs::server

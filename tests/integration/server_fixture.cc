@@ -46,6 +46,7 @@ void ServerTest::StartServer() {
   users_ = v1::UserService::NewStub(channel_);
   reviews_ = v1::ReviewService::NewStub(channel_);
   assessments_ = v1::AssessmentService::NewStub(channel_);
+  consensus_ = v1::ConsensusService::NewStub(channel_);
 }
 
 void ServerTest::StopServer() {
@@ -53,6 +54,7 @@ void ServerTest::StopServer() {
   users_.reset();
   reviews_.reset();
   assessments_.reset();
+  consensus_.reset();
   channel_.reset();
   if (server_ != nullptr) server_->Shutdown();
   server_.reset();

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "rqs/v1/assessment.grpc.pb.h"
+#include "rqs/v1/consensus.grpc.pb.h"
 #include "rqs/v1/instrument.grpc.pb.h"
 #include "rqs/v1/review.grpc.pb.h"
 #include "rqs/v1/user.grpc.pb.h"
@@ -71,6 +72,7 @@ class ServerTest : public db::testing::PgTest {
   std::unique_ptr<v1::UserService::Stub> users_;
   std::unique_ptr<v1::ReviewService::Stub> reviews_;
   std::unique_ptr<v1::AssessmentService::Stub> assessments_;
+  std::unique_ptr<v1::ConsensusService::Stub> consensus_;
 };
 
 }  // namespace rqs::server::testing
