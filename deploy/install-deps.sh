@@ -12,6 +12,7 @@ packages=(
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # libFuzzer and its sanitizer runtimes (tests/fuzz).
+  chromium  # Headless browser for the HTML report test (tests/e2e).
   # Database.
   postgresql postgresql-contrib
 )
