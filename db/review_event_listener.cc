@@ -75,11 +75,20 @@ std::unique_ptr<Listening> Listen(const std::string& conninfo, const Callback& o
   auto listening = std::make_unique<Listening>();
   listening->connection = std::make_unique<pqxx::connection>(conninfo);
   listening->receiver = std::make_unique<Receiver>(*listening->connection, on_event);
-  // Registering a receiver only queues the LISTEN on some libpqxx versions;
-  // a round trip makes sure it is in effect before Start returns.
-  pqxx::nontransaction(*listening->connection).exec("SELECT 1");
   listening->backend_pid = listening->connection->backendpid();
   return listening;
+}
+
+// Closes the connection before the receiver goes: a receiver leaving an open
+// connection sends UNLISTEN, which on a broken one would make libpqxx
+// reconnect just for that.
+void Close(std::unique_ptr<Listening> listening) {
+  if (listening == nullptr) return;
+  if (listening->connection != nullptr) listening->connection->disconnect();
+  try {
+    listening.reset();
+  } catch (...) {
+  }
 }
 
 class PgReviewEventListener final : public ReviewEventListener {
@@ -142,14 +151,10 @@ class PgReviewEventListener final : public ReviewEventListener {
           Deliver(on_event_, 0);
         }
         Serve(*listening);
+        Close(std::move(listening));
         return;
       } catch (...) {
-        // Drop the connection (receiver first) without letting its teardown
-        // throw out of this thread.
-        try {
-          listening.reset();
-        } catch (...) {
-        }
+        Close(std::move(listening));
       }
       if (SleepOrStop(backoff)) return;
       backoff = std::min(backoff * 2, kMaxBackoff);

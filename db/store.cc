@@ -436,6 +436,7 @@ std::optional<Enum> ParseByName(std::string_view name, const Enum (&values)[N],
   return std::nullopt;
 }
 
+// scoring's names, as the std::string_view that ParseByName compares.
 std::string_view DecisionName(scoring::StudyDecision decision) {
   const absl::string_view name = scoring::StudyDecisionName(decision);
   return std::string_view(name.data(), name.size());

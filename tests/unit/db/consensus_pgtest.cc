@@ -12,6 +12,7 @@
 #include <iostream>
 #include <memory>
 #include <pqxx/connection>
+#include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 #include <string>
@@ -688,6 +689,67 @@ TEST_F(ConsensusTest, HistoryTablesRefuseUpdateDeleteAndTruncate) {
   ASSERT_OK_AND_ASSIGN(state, store_->GetStudyConsensusState(study.id));
   EXPECT_THAT(state.rounds, SizeIs(1));
   EXPECT_EQ(state.adjudications.at(0).reason, "r");
+}
+
+TEST_F(ConsensusTest, ANonSuperuserOwnerWritesHistoryButCannotRewriteIt) {
+  // Servers need not run as a superuser: migrate and write as a plain role
+  // owning its database. Roles are cluster-wide: name it after this test.
+  const std::string role = database_ + "_owner";
+  const std::string owned = database_ + "_owned";
+  {
+    pqxx::connection admin(admin_conninfo_);
+    pqxx::nontransaction txn(admin);
+    txn.exec("CREATE ROLE " + role + " LOGIN");
+    txn.exec("CREATE DATABASE " + owned + " OWNER " + role);
+  }
+  absl::StatusOr<std::string> conninfo = testing::WithDatabase(admin_conninfo_, owned);
+  ASSERT_TRUE(conninfo.ok());
+  StoreOptions options;
+  options.conninfo = *conninfo + " user=" + role;
+  {
+    ASSERT_OK_AND_ASSIGN(store, Store::Open(options));
+    NewUser new_user;
+    new_user.name = "coordinator";
+    ASSERT_OK_AND_ASSIGN(user, store->CreateUser(new_user, 0));
+    NewReview new_review;
+    new_review.name = "R";
+    new_review.instrument_id = "rqs2";
+    ASSERT_OK_AND_ASSIGN(review, store->CreateReview(new_review, user.id));
+    NewStudy new_study;
+    new_study.review_id = review.id;
+    new_study.title = "S";
+    ASSERT_OK_AND_ASSIGN(study, store->CreateStudy(new_study, user.id));
+    absl::StatusOr<std::vector<StudyConsensusState>> written = store->TransitionStudies(
+        review.id, {study.id},
+        [&](const ReviewPolicy&, const StudyConsensusState&) {
+          StudyTransitionWrite write;
+          write.closed_round =
+              Round(1, scoring::StudyDecision::kAdjudicate, scoring::EndReason::kMaxRounds);
+          AdjudicationRecord adjudication;
+          adjudication.criterion = 3;
+          adjudication.points = 1;
+          adjudication.reason = "r";
+          write.adjudications = {adjudication};
+          write.consensus = StudyConsensusRecord();
+          return absl::StatusOr<StudyTransitionWrite>(write);
+        },
+        "Finalise", user.id);
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_THAT(written->at(0).rounds.at(0).criteria, SizeIs(2));
+
+    pqxx::connection as_owner(options.conninfo);
+    for (const char* sql :
+         {"UPDATE study_rounds SET changed_answers = false", "DELETE FROM study_rounds",
+          "UPDATE round_criteria SET required = 0", "DELETE FROM adjudications",
+          "TRUNCATE study_consensus", "DELETE FROM review_events"}) {
+      pqxx::nontransaction txn(as_owner);
+      EXPECT_THROW(txn.exec(sql), pqxx::sql_error) << sql;
+    }
+  }
+  pqxx::connection admin(admin_conninfo_);
+  pqxx::nontransaction txn(admin);
+  txn.exec("DROP DATABASE " + owned + " WITH (FORCE)");
+  txn.exec("DROP ROLE " + role);
 }
 
 // --- Assessment rules ---
