@@ -1,4 +1,5 @@
 // `rqs`: the command-line client. Dispatches to one subcommand per verb.
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -6,7 +7,9 @@
 
 #include "client/agreement_command.h"
 #include "client/command.h"
+#include "client/command_help.h"
 #include "client/connection.h"
+#include "client/consensus_commands.h"
 #include "client/remote_commands.h"
 #include "client/rubric_command.h"
 #include "client/score_command.h"
@@ -27,8 +30,8 @@ const Subcommand kSubcommands[] = {
      &rqs::client::RunRubricCommand},
     {"score", "score one study's answers offline and print its score report (JSON)",
      &rqs::client::RunScoreCommand},
-    {"agreement", "inter-rater agreement statistics of a ratings CSV (JSON)",
-     &rqs::client::RunAgreementCommand},
+    {"agreement", "inter-rater agreement: of a ratings CSV (JSON), or --review N: the server's",
+     nullptr, &rqs::client::RunAgreementDispatch},
     // Talk to rqs-server.
     {"user", "create|list|whoami: users (create and list: admins)", nullptr,
      &rqs::client::RunUserCommand},
@@ -50,6 +53,25 @@ const Subcommand kSubcommands[] = {
      &rqs::client::RunSubmitCommand},
     {"show", "your assessment of a study with its score report", nullptr,
      &rqs::client::RunShowCommand},
+    // The consensus process.
+    {"policy", "show|set: the review's consensus policy", nullptr, &rqs::client::RunPolicyCommand},
+    {"progress", "where each study stands in the Delphi rounds", nullptr,
+     &rqs::client::RunProgressCommand},
+    {"round", "close: close a study's (or every study's) open round", nullptr,
+     &rqs::client::RunRoundCommand},
+    {"feedback", "anonymised feedback for a later round; --template: its answer file", nullptr,
+     &rqs::client::RunFeedbackCommand},
+    {"adjudicate", "set the final answer of a disputed criterion, with a reason", nullptr,
+     &rqs::client::RunAdjudicateCommand},
+    {"consensus", "the consensus score and RRL per study, and where each answer came from", nullptr,
+     &rqs::client::RunConsensusCommand},
+    {"summary", "the review summary as publications print it", nullptr,
+     &rqs::client::RunSummaryCommand},
+    {"export", "export the review as long CSV, wide CSV or JSON", nullptr,
+     &rqs::client::RunExportCommand},
+    {"report", "write the review's self-contained HTML report", nullptr,
+     &rqs::client::RunReportCommand},
+    {"watch", "live display of the review's events", nullptr, &rqs::client::RunWatchCommand},
 };
 
 void PrintUsage(std::ostream& out) {
@@ -58,6 +80,7 @@ void PrintUsage(std::ostream& out) {
     out << "  " << command.name << std::string(12 - std::strlen(command.name), ' ')
         << command.summary << "\n";
   }
+  out << "\n'rqs help COMMAND' or 'rqs COMMAND --help' describes a command.\n";
   out << "\nglobal flags (anywhere; or the environment):\n"
          "  --server ADDR    RQS_SERVER   rqs-server address, default localhost:50051\n"
          "  --token TOKEN    RQS_TOKEN    API token\n"
@@ -81,15 +104,30 @@ int main(int argc, char** argv) {
     PrintUsage(std::cerr);
     return rqs::client::kExitBadInput;
   }
-  const std::string name = args[0];
+  std::string name = args[0];
+  std::vector<std::string> command_args(args.begin() + 1, args.end());
   if (name == "--help" || name == "-h" || name == "help") {
-    PrintUsage(std::cout);
-    return rqs::client::kExitOk;
+    if (name != "help" || command_args.empty()) {
+      PrintUsage(std::cout);
+      return rqs::client::kExitOk;
+    }
+    // "rqs help COMMAND" is "rqs COMMAND --help".
+    name = command_args[0];
+    command_args = {"--help"};
+  }
+  const auto flags_end = std::find(command_args.begin(), command_args.end(), "--");
+  const bool wants_help = std::find_if(command_args.begin(), flags_end, [](const std::string& arg) {
+                            return arg == "--help" || arg == "-h";
+                          }) != flags_end;
+  if (wants_help) {
+    if (const auto help = rqs::client::CommandHelp(name); help.has_value()) {
+      std::cout << *help;
+      return rqs::client::kExitOk;
+    }
   }
   rqs::client::CommandIo io{std::cin, std::cout, std::cerr};
   for (const Subcommand& command : kSubcommands) {
     if (name == command.name) {
-      const std::vector<std::string> command_args(args.begin() + 1, args.end());
       return command.remote != nullptr ? command.remote(command_args, *options, io)
                                        : command.run(command_args, io);
     }

@@ -688,8 +688,8 @@ int RunAssignmentsCommand(const std::vector<std::string>& args, const GlobalOpti
   }
   table.Print(session.out());
   session.out() << response.submitted_count() << " submitted, " << response.draft_count()
-                << " draft, " << response.not_started_count() << " not started; "
-                << action_needed << " need your answers\n";
+                << " draft, " << response.not_started_count() << " not started; " << action_needed
+                << " need your answers\n";
   return kExitOk;
 }
 

@@ -63,8 +63,9 @@ TEST(ScoreAnswerFileTest, MalformedJsonAndWrongTypes) {
               HasSubstr("answers: expected a list, got object"));
   EXPECT_THAT(ErrorOf(R"({"instrument": "rqs2", "study_type": "HCR", "answers": [3]})"),
               HasSubstr("answers[0]: expected an object, got number"));
-  EXPECT_THAT(ErrorOf(R"({"instrument": "rqs2", "study_type": "HCR", "answers": [{"option": "yes"}]})"),
-              HasSubstr("answers[0]: missing field 'criterion'"));
+  EXPECT_THAT(
+      ErrorOf(R"({"instrument": "rqs2", "study_type": "HCR", "answers": [{"option": "yes"}]})"),
+      HasSubstr("answers[0]: missing field 'criterion'"));
   EXPECT_THAT(
       ErrorOf(R"({"instrument": "rqs2", "study_type": "HCR", "answers": [{"criterion": "2"}]})"),
       HasSubstr("answers[0].criterion: expected an integer, got string"));
@@ -130,8 +131,8 @@ TEST(ScoreReportToJsonTest, HasTheDocumentedShape) {
   for (const char* key : {"points", "max", "percent", "cumulative_points", "cumulative_percent"}) {
     EXPECT_TRUE(json["levels"][0].contains(key)) << key;
   }
-  const nlohmann::ordered_json rqs1 = ScoreReportToJson(
-      *ScoreAnswerFile(R"({"instrument": "rqs1", "study_type": "HCR"})"));
+  const nlohmann::ordered_json rqs1 =
+      ScoreReportToJson(*ScoreAnswerFile(R"({"instrument": "rqs1", "study_type": "HCR"})"));
   EXPECT_EQ(rqs1["min"], -8);
   EXPECT_EQ(rqs1["total"], -8);
   EXPECT_FALSE(rqs1.contains("levels"));
@@ -166,16 +167,24 @@ TEST(ParseAnswerFileTest, KeepsRationaleEvidenceAndIds) {
 
 TEST(ParseAnswerFileTest, RejectsBadEvidenceAndIds) {
   EXPECT_THAT(std::string(ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR",
-      "answers": [{"criterion": 2, "evidence": 4}]})").status().message()),
+      "answers": [{"criterion": 2, "evidence": 4}]})")
+                              .status()
+                              .message()),
               testing::HasSubstr("(criterion 2).evidence: expected a string or an object"));
   EXPECT_THAT(std::string(ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR",
-      "answers": [{"criterion": 2, "evidence": {"line": 4}}]})").status().message()),
+      "answers": [{"criterion": 2, "evidence": {"line": 4}}]})")
+                              .status()
+                              .message()),
               testing::HasSubstr("(criterion 2).evidence.line: unknown field"));
   EXPECT_THAT(std::string(ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR",
-      "study_id": "12"})").status().message()),
+      "study_id": "12"})")
+                              .status()
+                              .message()),
               testing::HasSubstr("study_id: expected a positive integer id"));
   EXPECT_THAT(std::string(ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR",
-      "study": 5})").status().message()),
+      "study": 5})")
+                              .status()
+                              .message()),
               testing::HasSubstr("study: expected a string, got number"));
 }
 
@@ -188,11 +197,38 @@ namespace {
 // Found by fuzz_answer_file: nlohmann::json reports a number beyond the range
 // of double as out_of_range, not parse_error; it must not escape.
 TEST(ScoreAnswerFileTest, NumberBeyondDoubleIsMalformedJson) {
-  const absl::StatusOr<scoring::ScoreReport> report = ScoreAnswerFile(
-      R"({"instrument": "rqs2", "study_type": "HCR", "level_threshold": 1e400})");
+  const absl::StatusOr<scoring::ScoreReport> report =
+      ScoreAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR", "level_threshold": 1e400})");
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(report.status().message()), testing::HasSubstr("malformed JSON"));
+}
+
+}  // namespace
+}  // namespace rqs::client
+
+namespace rqs::client {
+namespace {
+
+// `rqs feedback --template` writes the Delphi round the file is for.
+TEST(ParseAnswerFileTest, ReadsTheRound) {
+  absl::StatusOr<AnswerFile> file =
+      ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR", "round": 2})");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->round, 2);
+  file = ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR"})");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_FALSE(file->round.has_value());
+  EXPECT_THAT(std::string(ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR",
+      "round": 0})")
+                              .status()
+                              .message()),
+              testing::HasSubstr("round: expected a round number >= 1, got 0"));
+  EXPECT_THAT(std::string(ParseAnswerFile(R"({"instrument": "rqs2", "study_type": "HCR",
+      "round": "2"})")
+                              .status()
+                              .message()),
+              testing::HasSubstr("round: expected an integer, got string"));
 }
 
 }  // namespace
