@@ -78,7 +78,7 @@ rss_after_write_kb=$(peak_rss_kb)
 
 # pgbench's own review: one rater per client and a block of studies per
 # client, created in SQL (ids contiguous on this otherwise idle database).
-per_client=$(( (duration + warmup + 5) * 400 ))
+per_client=$(( (duration + warmup + 5) * 100 ))
 echo "== pgbench setup: $concurrency raters x $per_client studies"
 "${psql[@]}" -tA -v clients="$concurrency" -v per_client="$per_client" <<'SQL' > "$work/pgbench.vars"
 BEGIN;
@@ -131,7 +131,7 @@ if [[ ${LOAD_SKIP_READ:-0} != 1 ]]; then
   echo "== load_gen --mode read: $read_studies studies x $read_raters raters"
   "$load_gen" --server "$address" --admin-token-file "$work/admin.token" --mode read \
     --concurrency "$concurrency" --read-studies "$read_studies" --read-raters "$read_raters" \
-    | tee "$work/read.txt"
+    --server-pid "$server_pid" | tee "$work/read.txt"
 else
   : > "$work/read.txt"
 fi
@@ -162,6 +162,9 @@ echo "  server SubmitAssessment throughput: $server_tps /s ($errors errors)"
 echo "  pgbench (assessment + 42 answers):  $pgbench_tps tps, latency average $pgbench_latency ms"
 echo "  server latency p50 / p95 / p99:     $p50 / $p95 / $p99 ms"
 echo "  server peak RSS after writes:       $rss_write_mb MB"
+if [[ -s $work/read.txt ]]; then
+  echo "  server peak RSS after read setup:   $(value "$work/read.txt" server_peak_rss_mb_after_read_setup) MB"
+fi
 check "throughput vs pgbench" "$ratio" ">=" 50 "%"
 check "p99 latency" "$p99" "<" 50 "ms"
 check "peak RSS (VmHWM, whole run)" "$rss_mb" "<" 200 "MB"

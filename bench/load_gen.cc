@@ -15,7 +15,10 @@
 //   load_gen --server 127.0.0.1:50051 --admin-token-file var/admin.token
 //            [--mode write|read] [--concurrency 16] [--duration 20] [--warmup 2]
 //            [--studies-per-rater N] [--read-studies 2000] [--read-raters 3]
-//            [--read-repeats 5]
+//            [--read-repeats 5] [--server-pid PID]
+//
+// With --server-pid (a server on this machine), read mode also prints the
+// server's peak RSS (VmHWM) after loading the review and after the reads.
 //
 // Results are also printed as `key=value` lines for scripts (bench/load.sh).
 // Exit status: 0 done, 1 the server refused the setup, 2 bad arguments.
@@ -63,6 +66,7 @@ struct Options {
   int read_studies = 2000;
   int read_raters = 3;
   int read_repeats = 5;
+  int server_pid = 0;  // 0: unknown.
 };
 
 [[noreturn]] void Usage(const std::string& error) {
@@ -70,7 +74,7 @@ struct Options {
             << "usage: load_gen --server HOST:PORT (--admin-token T | --admin-token-file F)\n"
                "  [--mode write|read] [--concurrency N] [--duration S] [--warmup S]\n"
                "  [--studies-per-rater N] [--read-studies N] [--read-raters N]\n"
-               "  [--read-repeats N]\n";
+               "  [--read-repeats N] [--server-pid PID]\n";
   std::exit(2);
 }
 
@@ -130,6 +134,8 @@ Options ParseOptions(int argc, char** argv) {
       options.read_raters = ParseInt(flag, value, 1, 100);
     } else if (flag == "--read-repeats") {
       options.read_repeats = ParseInt(flag, value, 1, 1000);
+    } else if (flag == "--server-pid") {
+      options.server_pid = ParseInt(flag, value, 1, 1 << 30);
     } else {
       Usage("unknown flag " + flag);
     }
@@ -161,6 +167,23 @@ void Check(const grpc::Status& status, const std::string& what) {
     std::cerr << "load_gen: " << what << " failed: code " << status.error_code() << ": "
               << status.error_message() << "\n";
     std::exit(1);
+  }
+}
+
+// Prints the peak RSS (VmHWM) of process `pid` as `key`=MB; nothing if pid
+// is 0 or unreadable.
+void PrintPeakRss(int pid, const std::string& key) {
+  if (pid == 0) return;
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) != 0) continue;
+    double kb = 0;
+    if (absl::SimpleAtod(absl::StripAsciiWhitespace(
+                             absl::StripSuffix(absl::StripPrefix(line, "VmHWM:"), "kB")),
+                         &kb)) {
+      std::printf("%s=%.1f\n", key.c_str(), kb / 1024);
+    }
   }
 }
 
@@ -317,7 +340,7 @@ int RunWrite(const Options& options) {
   const int per_rater =
       options.studies_per_rater > 0
           ? options.studies_per_rater
-          : std::max(100, static_cast<int>((options.duration_s + options.warmup_s) * 100));
+          : std::max(100, static_cast<int>((options.duration_s + options.warmup_s) * 40));
   const int64_t review_id = setup.CreateReview("Load test");
   std::vector<std::pair<int64_t, std::string>> rater_ids;
   for (int r = 0; r < raters; ++r) {
@@ -533,6 +556,7 @@ int RunRead(const Options& options) {
             << " submissions through the API (" << Seconds(Clock::now() - setup_start) << " s, "
             << failed.load() << " failed)\n";
   if (failed.load() > 0) return 1;
+  PrintPeakRss(options.server_pid, "server_peak_rss_mb_after_read_setup");
 
   auto review_stub = v1::ReviewService::NewStub(channel);
   auto consensus_stub = v1::ConsensusService::NewStub(channel);
@@ -559,6 +583,7 @@ int RunRead(const Options& options) {
     v1::GetAgreementResponse response;
     return consensus_stub->GetAgreement(Ctx(options.admin_token, 60).get(), request, &response);
   });
+  PrintPeakRss(options.server_pid, "server_peak_rss_mb_after_reads");
   return 0;
 }
 
