@@ -102,7 +102,7 @@ absl::StatusOr<PreparedAssessment> PrepareAssessment(
 
 // The store rules of an assessment of `prepared`'s study: the round must be
 // open (and from round 2 answer exactly the disputed criteria); the last
-// panel submission closes the round.
+// submission of a panel of two or more raters closes the round.
 db::AssessmentRules RulesFor(const PreparedAssessment& prepared, bool submitting) {
   const scoring::Instrument* instrument = prepared.instrument;
   const db::Review review = prepared.access.review;
@@ -117,6 +117,11 @@ db::AssessmentRules RulesFor(const PreparedAssessment& prepared, bool submitting
         [instrument, review, round = prepared.input.round](
             const db::ReviewPolicy& policy,
             const db::StudyConsensusState& state) -> absl::StatusOr<db::StudyTransitionWrite> {
+      // One rater alone cannot agree with anyone: a study not yet double
+      // scored waits for more raters or for a coordinator to close it.
+      if (state.panel.size() < static_cast<std::size_t>(scoring::kMinAnsweringRaters)) {
+        return db::StudyTransitionWrite{};
+      }
       return CloseStudyRound(*instrument, review, policy, state, round,
                              db::RoundCloseReason::kAllSubmitted, /*closed_by=*/0);
     };
