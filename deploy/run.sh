@@ -53,18 +53,21 @@ grep 'listening on' "$var/server.log"
 export RQS_SERVER=$listen
 
 if [[ ! -s "$var/demo.review" ]]; then
-  echo "== loading the demo review (first run)"
+  echo "== loading the demo review and running its Delphi rounds (first run)"
   bash deploy/demo/load.sh "$rqs" "$(cat "$var/admin.token")" "$var/tokens" > "$var/demo.review"
 fi
 review=$(cat "$var/demo.review")
-RQS_TOKEN=$(cat "$var/admin.token") "$rqs" review show "$review"
+RQS_TOKEN=$(cat "$var/admin.token") "$rqs" progress --review "$review"
 
 cat <<TXT
 
 rqs-server is running on $listen with the demo review $review. In another shell:
   export RQS_SERVER=$listen
-  export RQS_TOKEN=\$(cat $var/admin.token)      # the admin; raters' tokens are in $var/tokens/
-  $rqs review show $review
+  export RQS_TOKEN=\$(cat $var/admin.token)      # the coordinator; raters' tokens are in $var/tokens/
+  $rqs consensus --review $review                # consensus score and attained RRL per study
+  $rqs summary --review $review                  # the summary a review publishes
+  $rqs report --review $review --html report.html
+  $rqs watch --review $review --after 0          # the review's events, live
   RQS_TOKEN=\$(cat $var/tokens/alice) $rqs assignments $review
 Press Ctrl-C to stop.
 TXT
