@@ -929,6 +929,32 @@ TEST_F(ConsensusTest, AgreementOnRoundOneRatingsMatchesTheTextbookFormulas) {
   EXPECT_EQ(observed.criteria_size(), kCriteria);
   EXPECT_THAT(observed.raters(), IsEmpty());
   EXPECT_THAT(observed.DebugString(), ::testing::Not(HasSubstr("ann.rater")));
+
+  // Bootstrap intervals on request: the same seed gives the same intervals.
+  std::array<v1::GetAgreementResponse, 2> bootstrapped;
+  for (v1::GetAgreementResponse& response : bootstrapped) {
+    v1::GetAgreementRequest request;
+    request.set_review_id(review_);
+    request.set_bootstrap_replicates(200);
+    request.set_seed(7);
+    status = consensus_->GetAgreement(Ctx(coordinator_.token).get(), request, &response);
+    ASSERT_TRUE(status.ok()) << Describe(status);
+  }
+  const v1::AgreementStatistic* first = FindStatistic(bootstrapped[0].total_score(), "icc2");
+  const v1::AgreementStatistic* second = FindStatistic(bootstrapped[1].total_score(), "icc2");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  ASSERT_TRUE(first->has_bootstrap_ci_lower());
+  ASSERT_TRUE(first->has_bootstrap_ci_upper());
+  EXPECT_LE(first->bootstrap_ci_lower(), first->bootstrap_ci_upper());
+  EXPECT_EQ(first->bootstrap_ci_lower(), second->bootstrap_ci_lower());
+  EXPECT_EQ(first->bootstrap_ci_upper(), second->bootstrap_ci_upper());
+  EXPECT_FALSE(FindStatistic(agreement.total_score(), "icc2")->has_bootstrap_ci_lower());
+  v1::GetAgreementRequest too_many;
+  too_many.set_review_id(review_);
+  too_many.set_bootstrap_replicates(10001);
+  status = consensus_->GetAgreement(Ctx(coordinator_.token).get(), too_many, &observed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
 }
 
 // --- 2. Feedback is anonymised ---------------------------------------------
@@ -2036,6 +2062,26 @@ TEST_F(ConsensusTest, LaterRoundsTakeExactlyTheDisputedCriteria) {
   EXPECT_THAT(second.open_criteria(), ElementsAre(7));
   EXPECT_TRUE(second.action_needed());
   EXPECT_EQ(second.state(), v1::ASSESSMENT_STATE_NOT_STARTED);
+
+  // Rater 2 answers c7 as points: 1 point is only "yes", the same answer as
+  // the others' option, so c7 is agreed and study 2 is final with 7 points.
+  v1::SubmitAssessmentRequest by_points = SubmitRequest(1, 1, 2, {});
+  v1::Answer* c7 = by_points.add_answers();
+  c7->set_criterion(7);
+  c7->set_points(1);
+  status = assessments_->SubmitAssessment(Ctx(Rater(2).token).get(), by_points, &response);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  v1::GetConsensusResponse consensus;
+  status = Consensus(coordinator_, StudyId(2), &consensus);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  ASSERT_EQ(consensus.studies_size(), 1);
+  EXPECT_EQ(consensus.studies(0).state(), v1::STUDY_STATE_FINALISED);
+  EXPECT_EQ(consensus.studies(0).report().total(), 7);
+  for (const v1::ConsensusAnswer& answer : consensus.studies(0).answers()) {
+    if (answer.criterion() != 7) continue;
+    EXPECT_THAT(answer.option_ids(), ElementsAre("yes"));
+    EXPECT_EQ(answer.round(), 2);
+  }
 }
 
 // --- 7. WatchReview ----------------------------------------------------------
