@@ -20,4 +20,18 @@ if(RQS_SANITIZERS)
   endforeach()
   # Sanitizer reports must fail the test, not scroll past.
   target_compile_options(rqs_options INTERFACE -fno-omit-frame-pointer -fno-sanitize-recover=all)
+
+  # ThreadSanitizer (-DRQS_SANITIZERS=thread; deploy/test.sh's tsan build).
+  if("thread" IN_LIST _rqs_sanitizer_list)
+    if("address" IN_LIST _rqs_sanitizer_list OR "leak" IN_LIST _rqs_sanitizer_list)
+      message(FATAL_ERROR "RQS_SANITIZERS: thread cannot be combined with address or leak")
+    endif()
+    # Debian's Abseil is not built with TSan, so TSan cannot see absl::Mutex
+    # synchronise. Every executable gets the annotating wrappers of
+    # tests/integration/tsan_abseil_annotations.cc (see there); libraries
+    # do not, so each executable holds exactly one copy.
+    target_sources(rqs_options INTERFACE
+      "$<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:${PROJECT_SOURCE_DIR}/tests/integration/tsan_abseil_annotations.cc>")
+    target_link_libraries(rqs_options INTERFACE ${CMAKE_DL_LIBS})
+  endif()
 endif()
