@@ -311,11 +311,12 @@ int RunRoundCommand(const std::vector<std::string>& args, const GlobalOptions& o
 
 namespace {
 
-// "p. 4, Methods, "quoted text"": the non-empty parts of a rater's evidence.
+// "Methods, p. 4, "quoted text"": the non-empty parts of a rater's evidence,
+// as the server writes the other raters' evidence in feedback.
 std::string DescribeEvidence(const v1::Evidence& evidence) {
   std::vector<std::string> parts;
-  if (!evidence.page().empty()) parts.push_back(absl::StrCat("p. ", evidence.page()));
   if (!evidence.section().empty()) parts.push_back(evidence.section());
+  if (!evidence.page().empty()) parts.push_back(absl::StrCat("p. ", evidence.page()));
   if (!evidence.quote().empty()) parts.push_back(absl::StrCat("\"", evidence.quote(), "\""));
   return absl::StrJoin(parts, ", ");
 }
