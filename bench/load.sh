@@ -174,7 +174,8 @@ fi
 for read in review_summary summary agreement; do
   state=$(value "$work/read.txt" "read_$read")
   case $state in
-    ok) check "read $read (max of 5)" "$(value "$work/read.txt" "read_${read}_max_ms")" "<" 300 "ms" ;;
+    ok) check "read $read (max of 5)" "$(value "$work/read.txt" "read_${read}_max_ms")" "<" 300 "ms"
+        echo "    (server peak RSS after it: $(value "$work/read.txt" "server_peak_rss_mb_after_$read") MB)" ;;
     unavailable) printf '  %-34s not available yet\n' "read $read" ;;
     "") printf '  %-34s skipped\n' "read $read" ;;
     *) printf '  %-34s error   FAIL\n' "read $read"; verdict=1 ;;

@@ -450,10 +450,10 @@ int RunWrite(const Options& options) {
 }
 
 // Times `call` (which returns a grpc::Status) `repeats` times after one
-// untimed warm-up call; prints the figures under `name`. UNIMPLEMENTED prints
-// "not available yet".
+// untimed warm-up call; prints the figures under `name`, then the server's
+// peak RSS if `server_pid` is known. UNIMPLEMENTED prints "not available yet".
 template <typename Call>
-void TimeRead(const std::string& name, int repeats, Call call) {
+void TimeRead(const std::string& name, int repeats, int server_pid, Call call) {
   const auto cold_start = Clock::now();
   grpc::Status status = call();
   const double cold_ms = std::chrono::duration<double, std::milli>(Clock::now() - cold_start).count();
@@ -486,6 +486,7 @@ void TimeRead(const std::string& name, int repeats, Call call) {
   std::printf("read_%s=ok\nread_%s_first_ms=%.1f\nread_%s_median_ms=%.1f\nread_%s_max_ms=%.1f\n",
               name.c_str(), name.c_str(), cold_ms, name.c_str(), Percentile(times, 50),
               name.c_str(), times.back());
+  PrintPeakRss(server_pid, "server_peak_rss_mb_after_" + name);
 }
 
 int RunRead(const Options& options) {
@@ -560,7 +561,7 @@ int RunRead(const Options& options) {
 
   auto review_stub = v1::ReviewService::NewStub(channel);
   auto consensus_stub = v1::ConsensusService::NewStub(channel);
-  TimeRead("review_summary", options.read_repeats, [&] {
+  TimeRead("review_summary", options.read_repeats, options.server_pid, [&] {
     v1::GetReviewSummaryRequest request;
     request.set_review_id(review_id);
     v1::GetReviewSummaryResponse response;
@@ -571,19 +572,18 @@ int RunRead(const Options& options) {
     }
     return status;
   });
-  TimeRead("summary", options.read_repeats, [&] {
+  TimeRead("summary", options.read_repeats, options.server_pid, [&] {
     v1::GetSummaryRequest request;
     request.set_review_id(review_id);
     v1::GetSummaryResponse response;
     return consensus_stub->GetSummary(Ctx(options.admin_token, 60).get(), request, &response);
   });
-  TimeRead("agreement", options.read_repeats, [&] {
+  TimeRead("agreement", options.read_repeats, options.server_pid, [&] {
     v1::GetAgreementRequest request;
     request.set_review_id(review_id);
     v1::GetAgreementResponse response;
     return consensus_stub->GetAgreement(Ctx(options.admin_token, 60).get(), request, &response);
   });
-  PrintPeakRss(options.server_pid, "server_peak_rss_mb_after_reads");
   return 0;
 }
 
