@@ -619,12 +619,19 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     }
   }
 
+  RQS_ASSIGN_OR_RETURN(agreement.convergence, ComputeReviewConvergence(instrument, review, states));
+  return agreement;
+}
+
+absl::StatusOr<scoring::ConvergenceReport> ComputeReviewConvergence(
+    const scoring::Instrument& instrument, const db::Review& review,
+    const std::vector<db::StudyConsensusState>& states) {
   std::vector<scoring::StudyConsensusRecord> records;
-  for (const StudyRatings& study : rated) {
-    const db::StudyConsensusState& state = *study.state;
+  for (const db::StudyConsensusState& state : states) {
+    // Studies whose round 1 has not closed have nothing to converge yet.
     if (state.rounds.empty()) continue;
     scoring::StudyConsensusRecord record;
-    record.first_round = RoundInputOf(state, 1, study.scope);
+    record.first_round = RoundInputOf(state, 1, Scope(instrument, review, state.study.study_type));
     record.rounds = RoundResultsOf(state);
     if (state.consensus.has_value()) {
       for (const db::Answer& answer : state.consensus->answers) {
@@ -633,8 +640,7 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     }
     records.push_back(std::move(record));
   }
-  RQS_ASSIGN_OR_RETURN(agreement.convergence, scoring::MeasureConvergence(instrument, records));
-  return agreement;
+  return scoring::MeasureConvergence(instrument, records);
 }
 
 }  // namespace rqs::server

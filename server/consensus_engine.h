@@ -154,6 +154,13 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     const std::vector<db::StudyConsensusState>& states,
     const scoring::AgreementOptions& options);
 
+// The convergence of the review's studies whose round 1 has closed: items
+// agreed by the end of each round and each rater's round-1 agreement with
+// the final consensus (rater ids as decimal strings).
+absl::StatusOr<scoring::ConvergenceReport> ComputeReviewConvergence(
+    const scoring::Instrument& instrument, const db::Review& review,
+    const std::vector<db::StudyConsensusState>& states);
+
 }  // namespace rqs::server
 
 #endif  // RQS_SERVER_CONSENSUS_ENGINE_H_

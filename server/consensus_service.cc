@@ -375,12 +375,10 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetProgress(grpc::CallbackServer
           ToProto(*state, status, out->add_studies());
         }
         if (review.access.role == Role::kRater) return absl::OkStatus();
-        scoring::AgreementOptions options;
-        options.threads = 1;
-        RQS_ASSIGN_OR_RETURN(ReviewAgreement agreement,
-                             ComputeReviewAgreement(*review.instrument, review.access.review,
-                                                    states, options));
-        for (double share : agreement.convergence.consensus_share_by_round) {
+        RQS_ASSIGN_OR_RETURN(
+            scoring::ConvergenceReport convergence,
+            ComputeReviewConvergence(*review.instrument, review.access.review, states));
+        for (double share : convergence.consensus_share_by_round) {
           out->add_consensus_share_by_round(share);
         }
         return absl::OkStatus();
