@@ -81,8 +81,17 @@ class BackgroundCli {
   // or `limit` passes; returns whether `done` held.
   bool WaitFor(const std::function<bool(const std::string&)>& done,
                std::chrono::seconds limit = std::chrono::seconds(60)) {
+    return WaitForOutput([&](const std::string& out, const std::string&) { return done(out); },
+                         limit);
+  }
+
+  // As WaitFor, with `done(stdout, stderr)`; `done` must not call out() or
+  // err(), which take the lock it runs under.
+  bool WaitForOutput(const std::function<bool(const std::string&, const std::string&)>& done,
+                     std::chrono::seconds limit) {
     std::unique_lock<std::mutex> lock(mutex_);
-    return changed_.wait_for(lock, limit, [&] { return done(out_) || closed_; }) && done(out_);
+    return changed_.wait_for(lock, limit, [&] { return done(out_, err_) || closed_; }) &&
+           done(out_, err_);
   }
 
   // Sends `signal`, waits for the exit and returns the exit code (-1 if a
@@ -678,6 +687,70 @@ TEST_F(CliConsensusTest, FullDelphiCycleThroughTheCli) {
       Rqs(kAdminToken, {"policy", "set", "--review", review_, "--max-rounds", "3"});
   EXPECT_EQ(late.exit_code, 1);
   EXPECT_THAT(late.err, HasSubstr("FAILED_PRECONDITION"));
+}
+
+// `rqs watch` survives a server restart: it reconnects and resumes after the
+// last event it showed, so nothing is lost or shown twice.
+TEST_F(CliConsensusTest, WatchResumesAfterAServerRestart) {
+  const std::string alice = CreateUserWithToken("e2e_alice");
+  const std::string bob = CreateUserWithToken("e2e_bob");
+  review_ = RqsJson(kAdminToken, {"review", "create", "Restart"})["review"]["review_id"]
+                .get<std::string>();
+  for (const char* name : {"e2e_alice", "e2e_bob"}) {
+    ASSERT_EQ(Rqs(kAdminToken, {"member", "add", review_, ids_[name], "rater"}).exit_code, 0);
+  }
+  for (const char* title : {"One", "Two"}) {
+    ASSERT_EQ(Rqs(kAdminToken, {"study", "add", review_, "--title", title}).exit_code, 0);
+  }
+  const Json studies = RqsJson(kAdminToken, {"study", "list", review_})["studies"];
+  ASSERT_EQ(RqsJson(kAdminToken, {"assign", review_, "--per-study", "2"})["created"].size(), 4u);
+
+  std::vector<std::string> args = Prefix(kAdminToken);
+  args.insert(args.end(), {"watch", "--review", review_, "--after", "0", "--json"});
+  BackgroundCli watch(RQS_BINARY, args);
+  for (const std::string* token : {&alice, &bob}) {
+    SubmitRound1(*token, studies[0]["study_id"], {{1, "multicentre"}}, "before");
+  }
+  auto finalised = [](size_t n) {
+    return [n](const std::string& out) {
+      size_t count = 0;
+      for (size_t at = out.find("FINALISED"); at != std::string::npos;
+           at = out.find("FINALISED", at + 1)) {
+        ++count;
+      }
+      return count >= n;
+    };
+  };
+  ASSERT_TRUE(watch.WaitFor(finalised(1))) << watch.out() << watch.err();
+
+  // Kill the server and start another on the same address and database.
+  server_->Stop(SIGKILL);
+  EXPECT_TRUE(watch.WaitForOutput(
+      [](const std::string&, const std::string& err) {
+        return absl::StrContains(err, "reconnecting");
+      },
+      std::chrono::seconds(30)))
+      << watch.err();
+  const std::string token_file = WriteTempFile("admin.token", kAdminToken);
+  server_ = std::make_unique<ServerProcess>(
+      RQS_SERVER_BINARY,
+      std::vector<std::string>{"--listen", address_, "--database-url", conninfo_,
+                               "--admin-token-file", token_file, "--pool-size", "2"});
+  ASSERT_EQ(server_->WaitForAddress(), address_) << server_->Stderr();
+  for (const std::string* token : {&alice, &bob}) {
+    SubmitRound1(*token, studies[1]["study_id"], {{1, "multicentre"}}, "after");
+  }
+  EXPECT_TRUE(watch.WaitFor(finalised(2))) << watch.out() << watch.err();
+  EXPECT_EQ(watch.Stop(SIGINT), 0);
+  std::set<std::string> ids;
+  size_t lines = 0;
+  for (absl::string_view line : absl::StrSplit(watch.out(), '\n', absl::SkipEmpty())) {
+    ids.insert(Json::parse(line)["event_id"].get<std::string>());
+    ++lines;
+  }
+  EXPECT_EQ(ids.size(), lines) << watch.out();  // No event twice.
+  // Per study: two submissions, the round closed, finalised.
+  EXPECT_EQ(lines, 8u) << watch.out();
 }
 
 // The offline agreement command is untouched by the remote one.
