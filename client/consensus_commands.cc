@@ -551,8 +551,8 @@ int RunAgreementDispatch(const std::vector<std::string>& args, const GlobalOptio
 namespace {
 
 std::string Distribution(const v1::ScoreDistribution& d, absl::string_view unit) {
-  return absl::StrFormat("mean %.1f \u00b1 %.1f%s, median %g, range %g to %g", d.mean(), d.sd(),
-                         unit, d.median(), d.min(), d.max());
+  return absl::StrFormat("mean %.1f \u00b1 %.1f%s, median %.1f, range %.1f to %.1f", d.mean(),
+                         d.sd(), unit, d.median(), d.min(), d.max());
 }
 
 }  // namespace
