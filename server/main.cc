@@ -1,5 +1,6 @@
 // rqs-server: the consensus server. Parses its configuration (server/config.h),
 // starts the server and runs until SIGINT or SIGTERM.
+#include <malloc.h>
 #include <signal.h>
 
 #include <iostream>
@@ -9,7 +10,15 @@
 #include "server/config.h"
 #include "server/server.h"
 
+// glibc gives every thread that allocates concurrently its own arena, up to
+// 8 per core, and an arena keeps the high-water mark of the largest call it
+// served. With one worker per database connection, a few large reads (a
+// review's whole state) on different workers multiplied the server's memory
+// by the number of workers; two arenas keep it near one call's peak.
+constexpr int kMallocArenas = 2;
+
 int main(int argc, char** argv) {
+  mallopt(M_ARENA_MAX, kMallocArenas);
   const std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<rqs::server::ServerConfig> config =
       rqs::server::ParseServerConfig(args, rqs::server::ProcessEnv());
