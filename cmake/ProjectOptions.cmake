@@ -26,12 +26,19 @@ if(RQS_SANITIZERS)
     if("address" IN_LIST _rqs_sanitizer_list OR "leak" IN_LIST _rqs_sanitizer_list)
       message(FATAL_ERROR "RQS_SANITIZERS: thread cannot be combined with address or leak")
     endif()
+    # Debian's protobuf, gRPC and Abseil are not built with TSan, and their
+    # headers change class layouts when they see __SANITIZE_THREAD__ (e.g.
+    # protobuf's MapFieldBase gains members): our code would disagree with
+    # their libraries about those objects. Hide the macro; -fsanitize=thread
+    # still instruments our code.
+    target_compile_options(rqs_options INTERFACE -U__SANITIZE_THREAD__)
     # Debian's Abseil is not built with TSan, so TSan cannot see absl::Mutex
     # synchronise. Every executable gets the annotating wrappers of
     # tests/integration/tsan_abseil_annotations.cc (see there); libraries
     # do not, so each executable holds exactly one copy.
     target_sources(rqs_options INTERFACE
       "$<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:${PROJECT_SOURCE_DIR}/tests/integration/tsan_abseil_annotations.cc>")
-    target_link_libraries(rqs_options INTERFACE ${CMAKE_DL_LIBS})
+    # The wrappers call into Abseil's synchronization library and dlsym.
+    target_link_libraries(rqs_options INTERFACE absl::synchronization ${CMAKE_DL_LIBS})
   endif()
 endif()
