@@ -1,6 +1,7 @@
 #include "tests/integration/server_process.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,9 @@ ServerProcess::ServerProcess(const std::string& binary, const std::vector<std::s
     : out_path_(NewOutputFile("out")), err_path_(NewOutputFile("err")) {
   pid_ = fork();
   if (pid_ == 0) {
+    // A test that dies (a sanitizer abort, a crash) must not leave its
+    // servers running: the kernel kills the child with its parent.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     const int out = open(out_path_.c_str(), O_WRONLY | O_TRUNC);
     const int err = open(err_path_.c_str(), O_WRONLY | O_TRUNC);
     dup2(out, STDOUT_FILENO);
