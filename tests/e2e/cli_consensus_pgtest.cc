@@ -668,8 +668,15 @@ TEST_F(CliConsensusTest, FullDelphiCycleThroughTheCli) {
   std::vector<std::string> text_args = Prefix(kAdminToken);
   text_args.insert(text_args.end(), {"watch", "--review", review_, "--after", "0"});
   BackgroundCli text_watch(RQS_BINARY, text_args);
+  // Wait for all four finalisations: every earlier event (the adjudications
+  // required among them) is printed before the last one.
   EXPECT_TRUE(text_watch.WaitFor([](const std::string& out) {
-    return absl::StrContains(out, ": finalised\n");
+    size_t count = 0;
+    for (size_t at = out.find(": finalised\n"); at != std::string::npos;
+         at = out.find(": finalised\n", at + 1)) {
+      ++count;
+    }
+    return count >= 4;
   })) << text_watch.out()
       << text_watch.err();
   EXPECT_EQ(text_watch.Stop(SIGTERM), 0);
