@@ -20,6 +20,9 @@ pg_dir=$(mktemp -d /tmp/rqs-pg.XXXXXX)
 trap 'deploy/pg.sh stop "$pg_dir" || true; rm -rf "$pg_dir"' EXIT
 RQS_TEST_DATABASE_URL=$(deploy/pg.sh start "$pg_dir")
 export RQS_TEST_DATABASE_URL
+# Third-party leaks only; see the file. Server processes started by tests
+# inherit it.
+export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 configure_and_test() {
   local name=$1; shift
