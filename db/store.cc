@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
-#include <pqxx/array>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <pqxx/array>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
@@ -58,6 +58,19 @@ constexpr char kAssessmentColumns[] =
     "rqs_unix_micros(a.created_at), rqs_unix_micros(a.updated_at), "
     "rqs_unix_micros(a.submitted_at)";
 
+// Runs `sql` as the prepared statement `name` on the transaction's
+// connection. The calls every submission makes use it: PostgreSQL then
+// parses and plans each of them once per pooled connection, not once per
+// call. `name` must always be given the same `sql` (libpqxx throws on a
+// redefinition); a connection opened after a database restart prepares
+// afresh on first use.
+template <typename... Args>
+pqxx::result ExecPrepared(pqxx::transaction_base& txn, const char* name, const std::string& sql,
+                          Args&&... args) {
+  txn.conn().prepare(name, sql);
+  return txn.exec_prepared(name, std::forward<Args>(args)...);
+}
+
 absl::Time TimeAt(const pqxx::field& field) { return absl::FromUnixMicros(field.as<int64_t>()); }
 
 std::optional<absl::Time> OptionalTimeAt(const pqxx::field& field) {
@@ -73,8 +86,9 @@ std::string MicrosOrEmpty(const std::optional<absl::Time>& time) {
 // The audit triggers read the acting user and the action from these
 // transaction-local settings.
 void BeginAudited(pqxx::transaction_base& txn, std::string_view action, int64_t actor_id) {
-  txn.exec_params("SELECT set_config('rqs.actor_id', $1, true), set_config('rqs.action', $2, true)",
-                  actor_id == 0 ? std::string() : std::to_string(actor_id), std::string(action));
+  ExecPrepared(txn, "begin_audited",
+               "SELECT set_config('rqs.actor_id', $1, true), set_config('rqs.action', $2, true)",
+               actor_id == 0 ? std::string() : std::to_string(actor_id), std::string(action));
 }
 
 // --- Enum names, as stored. ---
@@ -246,6 +260,16 @@ void LoadAnswers(pqxx::transaction_base& txn, std::vector<Assessment>& assessmen
   }
 }
 
+// The assessments of `rows` (the columns of kAssessmentColumns), answers
+// included.
+std::vector<Assessment> AssessmentsWithAnswers(pqxx::transaction_base& txn,
+                                               const pqxx::result& rows) {
+  std::vector<Assessment> assessments;
+  for (const pqxx::row& row : rows) assessments.push_back(ToAssessment(row));
+  LoadAnswers(txn, assessments);
+  return assessments;
+}
+
 // Returns the assessments matching `where` (a constant SQL condition on
 // table alias `a` with placeholders for `args`), answers included.
 template <typename... Args>
@@ -255,10 +279,7 @@ std::vector<Assessment> QueryAssessments(pqxx::transaction_base& txn, const char
       txn.exec_params(absl::StrCat("SELECT ", kAssessmentColumns, " FROM assessments a WHERE ",
                                    where, " ORDER BY a.study_id, a.rater_id, a.round"),
                       std::forward<Args>(args)...);
-  std::vector<Assessment> assessments;
-  for (const pqxx::row& row : rows) assessments.push_back(ToAssessment(row));
-  LoadAnswers(txn, assessments);
-  return assessments;
+  return AssessmentsWithAnswers(txn, rows);
 }
 
 absl::StatusOr<Assessment> QueryOneAssessment(pqxx::transaction_base& txn, int64_t id) {
@@ -267,8 +288,12 @@ absl::StatusOr<Assessment> QueryOneAssessment(pqxx::transaction_base& txn, int64
   return std::move(found.front());
 }
 
-absl::Status ValidateInput(const AssessmentInput& input) {
-  if (input.round < 1) return absl::InvalidArgumentError("round must be >= 1");
+// `open_round`: whether rules can choose the round of an input with round 0.
+absl::Status ValidateInput(const AssessmentInput& input, bool open_round) {
+  if (input.round < (open_round ? 0 : 1)) {
+    return absl::InvalidArgumentError(open_round ? "round must be 0 (the open round) or >= 1"
+                                                 : "round must be >= 1");
+  }
   if (input.instrument_version.empty() || input.server_version.empty()) {
     return absl::InvalidArgumentError("instrument_version and server_version are required");
   }
@@ -302,55 +327,41 @@ std::string AnswersJson(const std::vector<Answer>& answers) {
   return json.dump();
 }
 
-// Creates or updates the DRAFT of (study, rater, round) with `input`, answers
-// included, inside `txn`. Returns its id.
-absl::StatusOr<int64_t> WriteDraft(pqxx::transaction_base& txn, const AssessmentInput& input) {
-  const pqxx::result study = txn.exec_params(
-      "SELECT s.review_id, r.instrument_id FROM studies s JOIN reviews r ON r.id = s.review_id "
-      "WHERE s.id = $1",
-      input.study_id);
-  if (study.empty()) {
-    return absl::NotFoundError(absl::StrCat("study ", input.study_id, " not found"));
+// Creates or updates the DRAFT of (study, rater, round) of review
+// `review_id` with `input`, answers included, inside `txn`. Returns its id.
+absl::StatusOr<int64_t> WriteDraft(pqxx::transaction_base& txn, int64_t review_id,
+                                   const AssessmentInput& input) {
+  // One statement inserts the draft or updates the existing one; a
+  // submitted one is left alone (and locked) and returns no row.
+  const pqxx::result written = ExecPrepared(
+      txn, "write_draft",
+      "INSERT INTO assessments AS a (review_id, study_id, rater_id, round, status, "
+      "instrument_id, instrument_version, server_version) "
+      "SELECT r.id, $2, $3, $4, 'DRAFT', r.instrument_id, $5, $6 FROM reviews r WHERE r.id = $1 "
+      "ON CONFLICT (study_id, rater_id, round) DO UPDATE SET "
+      "instrument_version = EXCLUDED.instrument_version, "
+      "server_version = EXCLUDED.server_version, updated_at = now() "
+      "WHERE a.status = 'DRAFT' RETURNING a.id, a.xmax = 0",
+      review_id, input.study_id, input.rater_id, input.round, input.instrument_version,
+      input.server_version);
+  if (written.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("the assessment of study ", input.study_id,
+                                                      " by rater ", input.rater_id, " in round ",
+                                                      input.round, " is already submitted"));
   }
-  const int64_t review_id = study[0][0].as<int64_t>();
-  const std::string instrument_id = study[0][1].as<std::string>();
-
-  const pqxx::result existing = txn.exec_params(
-      "SELECT id, status FROM assessments WHERE study_id = $1 AND rater_id = $2 AND round = $3 "
-      "FOR UPDATE",
-      input.study_id, input.rater_id, input.round);
-  int64_t id = 0;
-  if (!existing.empty()) {
-    if (existing[0][1].as<std::string>() != "DRAFT") {
-      return absl::FailedPreconditionError(absl::StrCat("the assessment of study ", input.study_id,
-                                                        " by rater ", input.rater_id, " in round ",
-                                                        input.round, " is already submitted"));
-    }
-    id = existing[0][0].as<int64_t>();
-    txn.exec_params(
-        "UPDATE assessments SET instrument_version = $2, server_version = $3, "
-        "updated_at = now() WHERE id = $1",
-        id, input.instrument_version, input.server_version);
-  } else {
-    const pqxx::result inserted = txn.exec_params(
-        "INSERT INTO assessments (review_id, study_id, rater_id, round, status, instrument_id, "
-        "instrument_version, server_version) VALUES ($1, $2, $3, $4, 'DRAFT', $5, $6, $7) "
-        "ON CONFLICT (study_id, rater_id, round) DO NOTHING RETURNING id",
-        review_id, input.study_id, input.rater_id, input.round, instrument_id,
-        input.instrument_version, input.server_version);
-    if (inserted.empty()) {
-      return absl::AbortedError("a concurrent request created the same assessment; retry");
-    }
-    id = inserted[0][0].as<int64_t>();
-  }
+  const int64_t id = written[0][0].as<int64_t>();
+  const bool inserted = written[0][1].as<bool>();
 
   const std::string answers = AnswersJson(input.answers);
-  txn.exec_params(
-      "DELETE FROM assessment_answers WHERE assessment_id = $1 AND criterion NOT IN "
-      "(SELECT (e ->> 'criterion')::integer FROM jsonb_array_elements($2::jsonb) e)",
-      id, answers);
+  if (!inserted) {
+    ExecPrepared(txn, "delete_dropped_answers",
+                 "DELETE FROM assessment_answers WHERE assessment_id = $1 AND criterion NOT IN "
+                 "(SELECT (e ->> 'criterion')::integer FROM jsonb_array_elements($2::jsonb) e)",
+                 id, answers);
+  }
   // Unchanged answers are left alone, so the audit log records real changes.
-  txn.exec_params(
+  ExecPrepared(
+      txn, "upsert_answers",
       "INSERT INTO assessment_answers AS x (assessment_id, criterion, option_ids, points, "
       "rationale, evidence_page, evidence_section, evidence_quote) "
       "SELECT $1, j.criterion, "
@@ -372,6 +383,17 @@ absl::StatusOr<int64_t> WriteDraft(pqxx::transaction_base& txn, const Assessment
   return id;
 }
 
+// The assessment just written from `input`: its row as `row` (the columns of
+// kAssessmentColumns) and the input's answers, which are now exactly its
+// stored answers. Saves reading back the 42 answers it has just sent.
+Assessment WrittenAssessment(const pqxx::row& row, const AssessmentInput& input) {
+  Assessment assessment = ToAssessment(row);
+  assessment.answers = input.answers;
+  std::sort(assessment.answers.begin(), assessment.answers.end(),
+            [](const Answer& a, const Answer& b) { return a.criterion < b.criterion; });
+  return assessment;
+}
+
 // Returns the assessment submitted by `rater_id` under `key`, if any.
 std::optional<Assessment> FindByIdempotencyKey(pqxx::transaction_base& txn, int64_t rater_id,
                                                const std::string& key) {
@@ -381,8 +403,31 @@ std::optional<Assessment> FindByIdempotencyKey(pqxx::transaction_base& txn, int6
   return std::move(found.front());
 }
 
+// Whether `assessment` answers the same submission as `input`; an input for
+// the open round (0) matches any round of the study.
 bool SameSubmission(const Assessment& assessment, const AssessmentInput& input) {
-  return assessment.study_id == input.study_id && assessment.round == input.round;
+  return assessment.study_id == input.study_id &&
+         (input.round == 0 || assessment.round == input.round);
+}
+
+// The first submission under the input's idempotency key: nullopt if the key
+// is new, ALREADY_EXISTS if it was used for another submission. A key lookup
+// first, as nearly every key is new.
+absl::StatusOr<std::optional<SubmitResult>> FindReplay(pqxx::transaction_base& txn,
+                                                       const AssessmentInput& input) {
+  const pqxx::result found =
+      ExecPrepared(txn, "find_idempotency_key",
+                   "SELECT id FROM assessments WHERE rater_id = $1 AND idempotency_key = $2",
+                   input.rater_id, input.idempotency_key);
+  if (found.empty()) return std::nullopt;
+  RQS_ASSIGN_OR_RETURN(Assessment first, QueryOneAssessment(txn, found[0][0].as<int64_t>()));
+  if (!SameSubmission(first, input)) {
+    return absl::AlreadyExistsError(absl::StrCat("idempotency key '", input.idempotency_key,
+                                                 "' was already used for another submission "
+                                                 "(assessment ",
+                                                 first.id, ")"));
+  }
+  return SubmitResult{std::move(first), true};
 }
 
 // --- Consensus ---
@@ -409,7 +454,8 @@ ReviewPolicy ToPolicy(const pqxx::row& row) {
 
 // Reads the policy without locking it; NOT_FOUND if the review has none.
 absl::StatusOr<ReviewPolicy> ReadPolicy(pqxx::transaction_base& txn, int64_t review_id) {
-  const pqxx::result rows = txn.exec_params(
+  const pqxx::result rows = ExecPrepared(
+      txn, "read_policy",
       absl::StrCat("SELECT ", kPolicyColumns, " FROM review_policies p WHERE p.review_id = $1"),
       review_id);
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
@@ -420,7 +466,8 @@ absl::StatusOr<ReviewPolicy> ReadPolicy(pqxx::transaction_base& txn, int64_t rev
 // separate statement on purpose: in READ COMMITTED only a statement started
 // after the lock was granted sees what the lock holder before us committed.
 absl::StatusOr<ReviewPolicy> ReadPolicyForShare(pqxx::transaction_base& txn, int64_t review_id) {
-  if (txn.exec_params("SELECT 1 FROM review_policies WHERE review_id = $1 FOR SHARE", review_id)
+  if (ExecPrepared(txn, "share_policy",
+                   "SELECT 1 FROM review_policies WHERE review_id = $1 FOR SHARE", review_id)
           .empty()) {
     return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
   }
@@ -452,10 +499,9 @@ constexpr RoundCloseReason kCloseReasons[] = {RoundCloseReason::kAllSubmitted,
 constexpr scoring::StudyDecision kDecisions[] = {scoring::StudyDecision::kContinue,
                                                  scoring::StudyDecision::kConsensus,
                                                  scoring::StudyDecision::kAdjudicate};
-constexpr scoring::EndReason kEndReasons[] = {scoring::EndReason::kNone,
-                                              scoring::EndReason::kAllAgreed,
-                                              scoring::EndReason::kMaxRounds,
-                                              scoring::EndReason::kStable};
+constexpr scoring::EndReason kEndReasons[] = {
+    scoring::EndReason::kNone, scoring::EndReason::kAllAgreed, scoring::EndReason::kMaxRounds,
+    scoring::EndReason::kStable};
 constexpr ReviewEventKind kEventKinds[] = {
     ReviewEventKind::kSubmissionReceived, ReviewEventKind::kRoundClosed,
     ReviewEventKind::kAdjudicationRequired, ReviewEventKind::kStudyFinalised};
@@ -490,14 +536,17 @@ std::vector<Answer> AnswersFromJson(const std::string& text) {
 
 // Which studies LoadStates reads: those of the review ($1) whose id is in
 // $2, a bigint[] literal; all of them when $2 is empty. The condition folds
-// to one of its branches when planned with the actual parameters.
-std::string InIds(absl::string_view id_column) {
+// to one of its branches when planned with the actual parameters. With
+// `one`, $2 holds exactly one id, and the condition is an equality that a
+// prepared statement's generic plan serves by index.
+std::string InIds(absl::string_view id_column, bool one = false) {
+  if (one) return absl::StrCat(id_column, " = ($2::bigint[])[1]");
   return absl::StrCat("(cardinality($2::bigint[]) = 0 OR ", id_column, " = ANY($2::bigint[]))");
 }
 
 // The same for a table with review_id and study_id columns.
-std::string InScope(absl::string_view table) {
-  return absl::StrCat(table, ".review_id = $1 AND ", InIds(absl::StrCat(table, ".study_id")));
+std::string InScope(absl::string_view table, bool one = false) {
+  return absl::StrCat(table, ".review_id = $1 AND ", InIds(absl::StrCat(table, ".study_id"), one));
 }
 
 // Reads the consensus state of the review's studies in `study_ids` (all if
@@ -506,12 +555,19 @@ std::string InScope(absl::string_view table) {
 std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t review_id,
                                             const std::vector<int64_t>& study_ids) {
   const std::string ids = BigintArray(study_ids);
+  // Every submission reads the state of its one study: those statements are
+  // prepared. Review-wide reads stay unprepared, planned with their ids.
+  const bool one = study_ids.size() == 1;
+  const auto exec = [&](const char* name, const std::string& sql) {
+    return one ? ExecPrepared(txn, name, sql, review_id, ids)
+               : txn.exec_params(sql, review_id, ids);
+  };
   std::vector<StudyConsensusState> states;
   std::unordered_map<int64_t, StudyConsensusState*> by_id;
-  for (const pqxx::row& row : txn.exec_params(
-           absl::StrCat("SELECT ", kStudyColumns, " FROM studies s WHERE s.review_id = $1 AND ",
-                        InIds("s.id"), " ORDER BY s.id"),
-           review_id, ids)) {
+  for (const pqxx::row& row :
+       exec("state_studies",
+            absl::StrCat("SELECT ", kStudyColumns, " FROM studies s WHERE s.review_id = $1 AND ",
+                         InIds("s.id", one), " ORDER BY s.id"))) {
     states.emplace_back();
     states.back().study = ToStudy(row);
   }
@@ -521,14 +577,16 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
   };
 
   for (const pqxx::row& row :
-       txn.exec_params(absl::StrCat("SELECT g.study_id, g.rater_id FROM assignments g WHERE ",
-                                    InScope("g"), " ORDER BY g.study_id, g.rater_id"),
-                       review_id, ids)) {
+       exec("state_panel", absl::StrCat("SELECT g.study_id, g.rater_id FROM assignments g WHERE ",
+                                        InScope("g", one), " ORDER BY g.study_id, g.rater_id"))) {
     state_of(row[0]).panel.push_back(row[1].as<int64_t>());
   }
 
-  std::vector<Assessment> submitted = QueryAssessments(
-      txn, absl::StrCat(InScope("a"), " AND a.status = 'SUBMITTED'").c_str(), review_id, ids);
+  std::vector<Assessment> submitted = AssessmentsWithAnswers(
+      txn, exec("state_submissions", absl::StrCat("SELECT ", kAssessmentColumns,
+                                                  " FROM assessments a WHERE ", InScope("a", one),
+                                                  " AND a.status = 'SUBMITTED' "
+                                                  "ORDER BY a.study_id, a.rater_id, a.round")));
   for (Assessment& assessment : submitted) {
     by_id.at(assessment.study_id)->submissions.push_back(std::move(assessment));
   }
@@ -540,17 +598,17 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
                      });
   }
 
-  for (const pqxx::row& row : txn.exec_params(
-           absl::StrCat("SELECT r.study_id, r.round, r.close_reason, coalesce(r.closed_by, 0), "
-                        "rqs_unix_micros(r.closed_at), array_to_json(r.missing_rater_ids)::text, "
-                        "r.changed_answers, r.decision, r.end_reason FROM study_rounds r WHERE ",
-                        InScope("r"), " ORDER BY r.study_id, r.round"),
-           review_id, ids)) {
+  for (const pqxx::row& row :
+       exec("state_rounds",
+            absl::StrCat("SELECT r.study_id, r.round, r.close_reason, coalesce(r.closed_by, 0), "
+                         "rqs_unix_micros(r.closed_at), array_to_json(r.missing_rater_ids)::text, "
+                         "r.changed_answers, r.decision, r.end_reason FROM study_rounds r WHERE ",
+                         InScope("r", one), " ORDER BY r.study_id, r.round"))) {
     ClosedRound round;
     round.round = row[1].as<int>();
-    round.reason = Require(ParseByName(row[2].as<std::string>(), kCloseReasons,
-                                       &RoundCloseReasonName),
-                           "round close reason");
+    round.reason =
+        Require(ParseByName(row[2].as<std::string>(), kCloseReasons, &RoundCloseReasonName),
+                "round close reason");
     round.closed_by = row[3].as<int64_t>();
     round.closed_at = TimeAt(row[4]);
     round.missing_rater_ids = JsonArray<int64_t>(row[5]);
@@ -558,19 +616,18 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     round.decision =
         Require(ParseByName(row[7].as<std::string>(), kDecisions, &DecisionName), "decision");
     round.end_reason =
-        Require(ParseByName(row[8].as<std::string>(), kEndReasons, &EndReasonNameOf),
-                "end reason");
+        Require(ParseByName(row[8].as<std::string>(), kEndReasons, &EndReasonNameOf), "end reason");
     state_of(row[0]).rounds.push_back(std::move(round));
   }
 
-  for (const pqxx::row& row : txn.exec_params(
-           absl::StrCat("SELECT c.study_id, c.round, c.criterion, c.agreed, "
-                        "coalesce(c.agreed_key, ''), c.agreed_option_ids, "
-                        "c.agreed_points, c.distribution::text, c.raters_answered, c.required "
-                        "FROM round_criteria c JOIN study_rounds r "
-                        "ON r.study_id = c.study_id AND r.round = c.round WHERE ",
-                        InScope("r")),
-           review_id, ids)) {
+  for (const pqxx::row& row :
+       exec("state_round_criteria",
+            absl::StrCat("SELECT c.study_id, c.round, c.criterion, c.agreed, "
+                         "coalesce(c.agreed_key, ''), c.agreed_option_ids, "
+                         "c.agreed_points, c.distribution::text, c.raters_answered, c.required "
+                         "FROM round_criteria c JOIN study_rounds r "
+                         "ON r.study_id = c.study_id AND r.round = c.round WHERE ",
+                         InScope("r", one)))) {
     RoundCriterionRecord criterion;
     criterion.criterion = row[2].as<int>();
     criterion.agreed = row[3].as<bool>();
@@ -585,8 +642,9 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     criterion.raters_answered = row[8].as<int>();
     criterion.required = row[9].as<int>();
     // Rounds are ordered and numbered from 1, so round n sits at n - 1.
-    state_of(row[0]).rounds.at(static_cast<size_t>(row[1].as<int>() - 1)).criteria.push_back(
-        std::move(criterion));
+    state_of(row[0])
+        .rounds.at(static_cast<size_t>(row[1].as<int>() - 1))
+        .criteria.push_back(std::move(criterion));
   }
 
   // Unsorted, like the answers (see LoadAnswers): sorted below.
@@ -599,12 +657,12 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     }
   }
 
-  for (const pqxx::row& row : txn.exec_params(
-           absl::StrCat("SELECT j.study_id, j.criterion, j.option_ids, "
-                        "j.points, j.awarded_points, j.reason, j.adjudicated_by, "
-                        "rqs_unix_micros(j.adjudicated_at) FROM adjudications j WHERE ",
-                        InScope("j"), " ORDER BY j.study_id, j.criterion"),
-           review_id, ids)) {
+  for (const pqxx::row& row :
+       exec("state_adjudications",
+            absl::StrCat("SELECT j.study_id, j.criterion, j.option_ids, "
+                         "j.points, j.awarded_points, j.reason, j.adjudicated_by, "
+                         "rqs_unix_micros(j.adjudicated_at) FROM adjudications j WHERE ",
+                         InScope("j", one), " ORDER BY j.study_id, j.criterion"))) {
     AdjudicationRecord adjudication;
     adjudication.criterion = row[1].as<int>();
     adjudication.option_ids = TextArray(row[2]);
@@ -616,12 +674,12 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     state_of(row[0]).adjudications.push_back(std::move(adjudication));
   }
 
-  for (const pqxx::row& row : txn.exec_params(
-           absl::StrCat("SELECT k.study_id, k.answers::text, k.total, k.max_total, k.percent, "
-                        "k.attained_level, rqs_unix_micros(k.finalised_at) "
-                        "FROM study_consensus k WHERE ",
-                        InScope("k")),
-           review_id, ids)) {
+  for (const pqxx::row& row :
+       exec("state_consensus",
+            absl::StrCat("SELECT k.study_id, k.answers::text, k.total, k.max_total, k.percent, "
+                         "k.attained_level, rqs_unix_micros(k.finalised_at) "
+                         "FROM study_consensus k WHERE ",
+                         InScope("k", one)))) {
     StudyConsensusRecord consensus;
     consensus.answers = AnswersFromJson(row[1].as<std::string>());
     consensus.total = row[2].as<int>();
@@ -636,14 +694,15 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
   // while the study continues, none once it ended.
   std::map<int64_t, int> open_round;
   for (const StudyConsensusState& state : states) {
-    const bool open = state.rounds.empty() ||
-                      state.rounds.back().decision == scoring::StudyDecision::kContinue;
+    const bool open =
+        state.rounds.empty() || state.rounds.back().decision == scoring::StudyDecision::kContinue;
     open_round[state.study.id] = open ? static_cast<int>(state.rounds.size()) + 1 : 0;
   }
-  for (const pqxx::row& row : txn.exec_params(
-           absl::StrCat("SELECT a.study_id, a.rater_id, a.round FROM assessments a WHERE ",
-                        InScope("a"), " AND a.status = 'DRAFT' ORDER BY a.study_id, a.rater_id"),
-           review_id, ids)) {
+  for (const pqxx::row& row :
+       exec("state_drafts",
+            absl::StrCat("SELECT a.study_id, a.rater_id, a.round FROM assessments a WHERE ",
+                         InScope("a", one),
+                         " AND a.status = 'DRAFT' ORDER BY a.study_id, a.rater_id"))) {
     const int64_t study_id = row[0].as<int64_t>();
     if (row[2].as<int>() == open_round.at(study_id)) {
       by_id.at(study_id)->drafting.push_back(row[1].as<int64_t>());
@@ -658,10 +717,11 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
 // state is about to be read and acted on), otherwise FOR SHARE (a plain write
 // that must not interleave with a transition). Returns the review id.
 absl::StatusOr<int64_t> LockStudy(pqxx::transaction_base& txn, int64_t study_id, bool exclusive) {
-  const pqxx::result rows = txn.exec_params(
-      exclusive ? "SELECT review_id FROM studies WHERE id = $1 FOR UPDATE"
-                : "SELECT review_id FROM studies WHERE id = $1 FOR SHARE",
-      study_id);
+  const pqxx::result rows =
+      exclusive ? ExecPrepared(txn, "lock_study",
+                               "SELECT review_id FROM studies WHERE id = $1 FOR UPDATE", study_id)
+                : ExecPrepared(txn, "share_study",
+                               "SELECT review_id FROM studies WHERE id = $1 FOR SHARE", study_id);
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("study ", study_id, " not found"));
   return rows[0][0].as<int64_t>();
 }
@@ -673,15 +733,10 @@ struct PendingEvent {
   int64_t rater_id = 0;
 };
 
-// Key space of the per-review event lock (pg_advisory_xact_lock(int, int)):
-// "rqse" in ASCII. The second key is hashint8(review_id); a collision only
-// serialises two reviews' event inserts.
-constexpr int kEventLockSpace = 0x72717365;
-
-// Inserts `events` in order. The per-review lock, held until commit, makes
-// one review's event ids increase in commit order (see ReviewEvent::id).
-// Taken last in every transaction, after all row locks, so it cannot be part
-// of a deadlock.
+// Records `events` in order, in the outbox of review events
+// (0003_event_outbox.sql): no lock, so concurrent changes to one review
+// commit together. Readers give them their ids in commit order
+// (SequenceEvents).
 void InsertEvents(pqxx::transaction_base& txn, int64_t review_id,
                   const std::vector<PendingEvent>& events) {
   if (events.empty()) return;
@@ -692,24 +747,30 @@ void InsertEvents(pqxx::transaction_base& txn, int64_t review_id,
                     {"kind", std::string(ReviewEventKindName(event.kind))},
                     {"rater_id", event.rater_id}});
   }
-  txn.exec_params("SELECT pg_advisory_xact_lock($1, hashint8($2::bigint))", kEventLockSpace,
-                  review_id);
-  txn.exec_params(
-      "INSERT INTO review_events (review_id, study_id, round, kind, rater_id) "
-      "SELECT $1, e.study_id, e.round, e.kind, NULLIF(e.rater_id, 0) "
-      "FROM ROWS FROM (jsonb_to_recordset($2::jsonb) "
-      "  AS (study_id bigint, round integer, kind text, rater_id bigint)) "
-      "  WITH ORDINALITY AS e(study_id, round, kind, rater_id, n) "
-      "ORDER BY e.n",
-      review_id, json.dump());
+  ExecPrepared(txn, "insert_review_events",
+               "INSERT INTO review_event_outbox (review_id, study_id, round, kind, rater_id) "
+               "SELECT $1, e.study_id, e.round, e.kind, NULLIF(e.rater_id, 0) "
+               "FROM ROWS FROM (jsonb_to_recordset($2::jsonb) "
+               "  AS (study_id bigint, round integer, kind text, rater_id bigint)) "
+               "  WITH ORDINALITY AS e(study_id, round, kind, rater_id, n) "
+               "ORDER BY e.n",
+               review_id, json.dump());
+}
+
+// Moves the review's committed events from the outbox into review_events,
+// where they get their ids in commit order. Its own transaction (the
+// statement commits on its own): the per-review lock it takes is held
+// until then.
+void SequenceEvents(pqxx::nontransaction& txn, int64_t review_id) {
+  ExecPrepared(txn, "sequence_review_events", "SELECT rqs_sequence_review_events($1)", review_id);
 }
 
 absl::Status ValidateClosedRound(const StudyConsensusState& state, const ClosedRound& round) {
   const int64_t study_id = state.study.id;
   const int next = static_cast<int>(state.rounds.size()) + 1;
   if (!state.rounds.empty() && state.rounds.back().decision != scoring::StudyDecision::kContinue) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "study ", study_id, " ended after round ", state.rounds.size(), "; no round is open"));
+    return absl::FailedPreconditionError(absl::StrCat("study ", study_id, " ended after round ",
+                                                      state.rounds.size(), "; no round is open"));
   }
   if (round.round != next) {
     return absl::FailedPreconditionError(absl::StrCat("study ", study_id, ": cannot close round ",
@@ -777,8 +838,8 @@ void InsertClosedRound(pqxx::transaction_base& txn, int64_t review_id, int64_t s
 // Checks and stores `write` for the locked study whose current state is
 // `state`, queueing its events. Shared by TransitionStudies and
 // SubmitAssessment's on_round_complete.
-absl::Status ApplyTransitionWrite(pqxx::transaction_base& txn, int64_t review_id,
-                                  int64_t actor_id, const StudyConsensusState& state,
+absl::Status ApplyTransitionWrite(pqxx::transaction_base& txn, int64_t review_id, int64_t actor_id,
+                                  const StudyConsensusState& state,
                                   const StudyTransitionWrite& write,
                                   std::vector<PendingEvent>& events) {
   const int64_t study_id = state.study.id;
@@ -841,17 +902,33 @@ absl::Status ApplyTransitionWrite(pqxx::transaction_base& txn, int64_t review_id
   return absl::OkStatus();
 }
 
+// `state` with `submitted` added, as LoadStates would read it once the
+// submission commits: among the submissions in (round, rater) order, and no
+// longer drafting.
+StudyConsensusState WithSubmission(StudyConsensusState state, Assessment submitted) {
+  const int64_t rater_id = submitted.rater_id;
+  state.drafting.erase(std::remove(state.drafting.begin(), state.drafting.end(), rater_id),
+                       state.drafting.end());
+  const auto key = [](const Assessment& a) { return std::make_pair(a.round, a.rater_id); };
+  std::vector<Assessment>& submissions = state.submissions;
+  const auto position =
+      std::upper_bound(submissions.begin(), submissions.end(), submitted,
+                       [&](const Assessment& a, const Assessment& b) { return key(a) < key(b); });
+  submissions.insert(position, std::move(submitted));
+  return state;
+}
+
 // Returns whether every rater on the study's panel (at least one) has
 // submitted `round`.
-bool PanelSubmitted(pqxx::transaction_base& txn, int64_t study_id, int round) {
-  return txn
-      .exec_params(
-          "SELECT count(*) > 0 AND coalesce(bool_and(a.id IS NOT NULL), false) "
-          "FROM assignments g LEFT JOIN assessments a ON a.study_id = g.study_id "
-          "AND a.rater_id = g.rater_id AND a.round = $2 AND a.status = 'SUBMITTED' "
-          "WHERE g.study_id = $1",
-          study_id, round)[0][0]
-      .as<bool>();
+bool PanelSubmitted(const StudyConsensusState& state, int round) {
+  if (state.panel.empty()) return false;
+  for (const int64_t rater_id : state.panel) {
+    const bool submitted = std::any_of(
+        state.submissions.begin(), state.submissions.end(),
+        [&](const Assessment& a) { return a.rater_id == rater_id && a.round == round; });
+    if (!submitted) return false;
+  }
+  return true;
 }
 
 // The isolation of consensus reads: one snapshot for every query, without
@@ -1066,12 +1143,13 @@ absl::StatusOr<AuthenticatedUser> Store::LookupApiToken(std::string_view token_h
         // Expiry is judged by the database clock, the one that stamped
         // created_at, so server clock skew cannot extend a token.
         const pqxx::result rows =
-            txn.exec_params(absl::StrCat("SELECT t.id, t.revoked_at IS NOT NULL, "
-                                         "coalesce(t.expires_at <= now(), false), ",
-                                         kUserColumns,
-                                         " FROM api_tokens t JOIN users u ON u.id = t.user_id "
-                                         "WHERE t.token_hash = $1"),
-                            std::string(token_hash));
+            ExecPrepared(txn, "lookup_api_token",
+                         absl::StrCat("SELECT t.id, t.revoked_at IS NOT NULL, "
+                                      "coalesce(t.expires_at <= now(), false), ",
+                                      kUserColumns,
+                                      " FROM api_tokens t JOIN users u ON u.id = t.user_id "
+                                      "WHERE t.token_hash = $1"),
+                         std::string(token_hash));
         if (rows.empty()) return absl::UnauthenticatedError("unknown API token");
         const pqxx::row& row = rows[0];
         if (row[1].as<bool>()) return absl::UnauthenticatedError("API token revoked");
@@ -1328,6 +1406,34 @@ absl::StatusOr<ReviewRole> Store::GetReviewRole(int64_t review_id, int64_t user_
   });
 }
 
+absl::StatusOr<StudyAccess> Store::GetStudyAccess(int64_t review_id, int64_t study_id,
+                                                  int64_t user_id) {
+  return pool_->Run("GetStudyAccess", [&](pqxx::connection& c) -> absl::StatusOr<StudyAccess> {
+    pqxx::nontransaction txn(c);
+    // Review columns 0..6, the role 7, study columns 8..17, assigned 18.
+    const pqxx::result rows = ExecPrepared(
+        txn, "study_access",
+        absl::StrCat("SELECT ", kReviewColumns, ", m.role, ", kStudyColumns,
+                     ", EXISTS (SELECT 1 FROM assignments g "
+                     "          WHERE g.study_id = s.id AND g.rater_id = $3) "
+                     "FROM reviews r "
+                     "LEFT JOIN review_members m ON m.review_id = r.id AND m.user_id = $3 "
+                     "LEFT JOIN studies s ON s.id = $2 AND s.review_id = r.id "
+                     "WHERE r.id = $1"),
+        review_id, study_id, user_id);
+    if (rows.empty()) return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
+    const pqxx::row& row = rows[0];
+    StudyAccess access;
+    access.review = ToReview(row.slice(0, 7));
+    if (!row[7].is_null()) {
+      access.role = Require(ParseReviewRole(row[7].as<std::string>()), "review role");
+    }
+    if (!row[8].is_null()) access.study = ToStudy(row.slice(8, 18));
+    access.assigned = row[18].as<bool>();
+    return access;
+  });
+}
+
 // --- Studies ---
 
 namespace {
@@ -1540,84 +1646,95 @@ absl::StatusOr<bool> Store::IsAssigned(int64_t study_id, int64_t rater_id) {
 
 absl::StatusOr<Assessment> Store::SaveDraft(const AssessmentInput& input, int64_t actor_id,
                                             const AssessmentRules* rules) {
-  RQS_RETURN_IF_ERROR(ValidateInput(input));
+  const bool open_round = rules != nullptr && rules->open_round;
+  RQS_RETURN_IF_ERROR(ValidateInput(input, open_round));
   const bool check = rules != nullptr && rules->check;
   return pool_->Run("SaveDraft", [&](pqxx::connection& c) -> absl::StatusOr<Assessment> {
     pqxx::work txn(c);
     BeginAudited(txn, "SaveDraft", actor_id);
-    RQS_ASSIGN_OR_RETURN(const int64_t review_id, LockStudy(txn, input.study_id, check));
+    RQS_ASSIGN_OR_RETURN(const int64_t review_id,
+                         LockStudy(txn, input.study_id, check || input.round == 0));
     // The first assessment of a review fixes its policy: holding the policy
     // row shared orders this against SetReviewPolicy.
     RQS_ASSIGN_OR_RETURN(const ReviewPolicy policy, ReadPolicyForShare(txn, review_id));
-    if (check) {
+    AssessmentInput resolved;
+    const AssessmentInput* effective = &input;
+    if (check || input.round == 0) {
       std::vector<StudyConsensusState> state = LoadStates(txn, review_id, {input.study_id});
-      RQS_RETURN_IF_ERROR(rules->check(policy, state.at(0), input));
+      if (input.round == 0) {
+        resolved = input;
+        resolved.round = rules->open_round(policy, state.at(0));
+        effective = &resolved;
+      }
+      if (check) RQS_RETURN_IF_ERROR(rules->check(policy, state.at(0), *effective));
     }
-    RQS_ASSIGN_OR_RETURN(const int64_t id, WriteDraft(txn, input));
-    RQS_ASSIGN_OR_RETURN(Assessment saved, QueryOneAssessment(txn, id));
+    RQS_ASSIGN_OR_RETURN(const int64_t id, WriteDraft(txn, review_id, *effective));
+    const pqxx::result row = ExecPrepared(
+        txn, "read_assessment",
+        absl::StrCat("SELECT ", kAssessmentColumns, " FROM assessments a WHERE a.id = $1"), id);
+    Assessment saved = WrittenAssessment(row.at(0), *effective);
     txn.commit();
     return saved;
   });
 }
 
-absl::StatusOr<SubmitResult> Store::SubmitAssessment(const AssessmentInput& input,
-                                                     int64_t actor_id,
+absl::StatusOr<SubmitResult> Store::SubmitAssessment(const AssessmentInput& input, int64_t actor_id,
                                                      const AssessmentRules* rules) {
-  RQS_RETURN_IF_ERROR(ValidateInput(input));
+  const bool open_round = rules != nullptr && rules->open_round;
+  RQS_RETURN_IF_ERROR(ValidateInput(input, open_round));
   if (input.idempotency_key.empty() || input.idempotency_key.size() > 200) {
     return absl::InvalidArgumentError("idempotency_key must have 1..200 characters");
   }
   const bool check = rules != nullptr && rules->check;
   const bool close = rules != nullptr && rules->on_round_complete;
+  const bool read_state = check || close || input.round == 0;
   absl::StatusOr<SubmitResult> result =
       pool_->Run("SubmitAssessment", [&](pqxx::connection& c) -> absl::StatusOr<SubmitResult> {
         pqxx::work txn(c);
         BeginAudited(txn, "SubmitAssessment", actor_id);
-        // A replay returns the first result without running the rules.
-        const auto replay = [&]() -> absl::StatusOr<std::optional<SubmitResult>> {
-          std::optional<Assessment> first =
-              FindByIdempotencyKey(txn, input.rater_id, input.idempotency_key);
-          if (!first.has_value()) return std::nullopt;
-          if (!SameSubmission(*first, input)) {
-            return absl::AlreadyExistsError(absl::StrCat(
-                "idempotency key '", input.idempotency_key,
-                "' was already used for another submission (assessment ", first->id, ")"));
-          }
-          return SubmitResult{*std::move(first), true};
-        };
-        RQS_ASSIGN_OR_RETURN(std::optional<SubmitResult> replayed, replay());
-        if (replayed.has_value()) return *std::move(replayed);
-        RQS_ASSIGN_OR_RETURN(const int64_t review_id,
-                             LockStudy(txn, input.study_id, check || close));
-        // A retry of this submission may have committed while we waited.
-        RQS_ASSIGN_OR_RETURN(replayed, replay());
+        RQS_ASSIGN_OR_RETURN(const int64_t review_id, LockStudy(txn, input.study_id, read_state));
+        // A replay returns the first result without running the rules. Looked
+        // for with the study locked: a concurrent attempt of this same
+        // submission has committed by now, or is behind us.
+        RQS_ASSIGN_OR_RETURN(std::optional<SubmitResult> replayed, FindReplay(txn, input));
         if (replayed.has_value()) return *std::move(replayed);
         RQS_ASSIGN_OR_RETURN(const ReviewPolicy policy, ReadPolicyForShare(txn, review_id));
-        if (check) {
-          std::vector<StudyConsensusState> state = LoadStates(txn, review_id, {input.study_id});
-          RQS_RETURN_IF_ERROR(rules->check(policy, state.at(0), input));
+        std::optional<StudyConsensusState> state;
+        AssessmentInput resolved;
+        const AssessmentInput* effective = &input;
+        if (read_state) {
+          state = std::move(LoadStates(txn, review_id, {input.study_id}).at(0));
+          if (input.round == 0) {
+            resolved = input;
+            resolved.round = rules->open_round(policy, *state);
+            effective = &resolved;
+          }
+          if (check) RQS_RETURN_IF_ERROR(rules->check(policy, *state, *effective));
         }
-        RQS_ASSIGN_OR_RETURN(const int64_t id, WriteDraft(txn, input));
+        RQS_ASSIGN_OR_RETURN(const int64_t id, WriteDraft(txn, review_id, *effective));
         // Answers first, status last: the database refuses to touch the
         // answers of a SUBMITTED assessment.
-        txn.exec_params(
-            "UPDATE assessments SET status = 'SUBMITTED', idempotency_key = $2, "
-            "submitted_at = now(), updated_at = now() WHERE id = $1",
+        const pqxx::result row = ExecPrepared(
+            txn, "submit_assessment",
+            absl::StrCat("UPDATE assessments a SET status = 'SUBMITTED', idempotency_key = $2, "
+                         "submitted_at = now(), updated_at = now() WHERE a.id = $1 RETURNING ",
+                         kAssessmentColumns),
             id, input.idempotency_key);
-        std::vector<PendingEvent> events = {
-            {input.study_id, input.round, ReviewEventKind::kSubmissionReceived, input.rater_id}};
-        if (close && PanelSubmitted(txn, input.study_id, input.round)) {
-          std::vector<StudyConsensusState> state = LoadStates(txn, review_id, {input.study_id});
-          // A late submission to a round already closed completes nothing.
-          if (static_cast<size_t>(input.round) == state.at(0).rounds.size() + 1) {
+        Assessment submitted = WrittenAssessment(row.at(0), *effective);
+        std::vector<PendingEvent> events = {{input.study_id, effective->round,
+                                             ReviewEventKind::kSubmissionReceived, input.rater_id}};
+        // A late submission to a round already closed completes nothing.
+        // Otherwise the study's state now is the one read under the lock plus
+        // this submission.
+        if (close && static_cast<size_t>(effective->round) == state->rounds.size() + 1) {
+          const StudyConsensusState now = WithSubmission(*std::move(state), submitted);
+          if (PanelSubmitted(now, effective->round)) {
             RQS_ASSIGN_OR_RETURN(const StudyTransitionWrite write,
-                                 rules->on_round_complete(policy, state.at(0)));
-            RQS_RETURN_IF_ERROR(
-                ApplyTransitionWrite(txn, review_id, actor_id, state.at(0), write, events));
+                                 rules->on_round_complete(policy, now));
+            RQS_RETURN_IF_ERROR(ApplyTransitionWrite(txn, review_id, actor_id, now, write, events));
           }
         }
         InsertEvents(txn, review_id, events);
-        RQS_ASSIGN_OR_RETURN(Assessment submitted, QueryOneAssessment(txn, id));
         txn.commit();
         return SubmitResult{std::move(submitted), false};
       });
@@ -1693,8 +1810,7 @@ absl::StatusOr<ReviewPolicy> Store::SetReviewPolicy(int64_t review_id,
     // Exclusive against the share lock of every assessment write; the check
     // below is a new statement, so it sees any assessment committed while we
     // waited for the lock.
-    if (txn.exec_params("SELECT 1 FROM review_policies WHERE review_id = $1 FOR UPDATE",
-                        review_id)
+    if (txn.exec_params("SELECT 1 FROM review_policies WHERE review_id = $1 FOR UPDATE", review_id)
             .empty()) {
       return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
     }
@@ -1716,32 +1832,31 @@ absl::StatusOr<ReviewPolicy> Store::SetReviewPolicy(int64_t review_id,
 }
 
 absl::StatusOr<StudyConsensusState> Store::GetStudyConsensusState(int64_t study_id) {
-  return pool_->Run(
-      "GetStudyConsensusState", [&](pqxx::connection& c) -> absl::StatusOr<StudyConsensusState> {
-        SnapshotTransaction txn(c);
-        const pqxx::result study =
-            txn.exec_params("SELECT review_id FROM studies WHERE id = $1", study_id);
-        if (study.empty()) {
-          return absl::NotFoundError(absl::StrCat("study ", study_id, " not found"));
-        }
-        std::vector<StudyConsensusState> states =
-            LoadStates(txn, study[0][0].as<int64_t>(), {study_id});
-        return std::move(states.at(0));
-      });
+  return pool_->Run("GetStudyConsensusState",
+                    [&](pqxx::connection& c) -> absl::StatusOr<StudyConsensusState> {
+                      SnapshotTransaction txn(c);
+                      const pqxx::result study =
+                          txn.exec_params("SELECT review_id FROM studies WHERE id = $1", study_id);
+                      if (study.empty()) {
+                        return absl::NotFoundError(absl::StrCat("study ", study_id, " not found"));
+                      }
+                      std::vector<StudyConsensusState> states =
+                          LoadStates(txn, study[0][0].as<int64_t>(), {study_id});
+                      return std::move(states.at(0));
+                    });
 }
 
 absl::StatusOr<std::vector<StudyConsensusState>> Store::ListStudyConsensusStates(
     int64_t review_id) {
-  return pool_->Run("ListStudyConsensusStates",
-                    [&](pqxx::connection& c) -> absl::StatusOr<std::vector<StudyConsensusState>> {
-                      SnapshotTransaction txn(c);
-                      if (txn.exec_params("SELECT 1 FROM reviews WHERE id = $1", review_id)
-                              .empty()) {
-                        return absl::NotFoundError(
-                            absl::StrCat("review ", review_id, " not found"));
-                      }
-                      return LoadStates(txn, review_id, {});
-                    });
+  return pool_->Run(
+      "ListStudyConsensusStates",
+      [&](pqxx::connection& c) -> absl::StatusOr<std::vector<StudyConsensusState>> {
+        SnapshotTransaction txn(c);
+        if (txn.exec_params("SELECT 1 FROM reviews WHERE id = $1", review_id).empty()) {
+          return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
+        }
+        return LoadStates(txn, review_id, {});
+      });
 }
 
 absl::StatusOr<std::vector<StudyConsensusState>> Store::TransitionStudies(
@@ -1773,8 +1888,7 @@ absl::StatusOr<std::vector<StudyConsensusState>> Store::TransitionStudies(
         std::vector<PendingEvent> events;
         for (const StudyConsensusState& state : LoadStates(txn, review_id, ids)) {
           RQS_ASSIGN_OR_RETURN(const StudyTransitionWrite write, transition(policy, state));
-          RQS_RETURN_IF_ERROR(
-              ApplyTransitionWrite(txn, review_id, actor_id, state, write, events));
+          RQS_RETURN_IF_ERROR(ApplyTransitionWrite(txn, review_id, actor_id, state, write, events));
         }
         InsertEvents(txn, review_id, events);
         std::vector<StudyConsensusState> after = LoadStates(txn, review_id, ids);
@@ -1784,13 +1898,14 @@ absl::StatusOr<std::vector<StudyConsensusState>> Store::TransitionStudies(
 }
 
 absl::StatusOr<std::vector<ReviewEvent>> Store::ListReviewEvents(int64_t review_id,
-                                                                int64_t after_id, int limit) {
+                                                                 int64_t after_id, int limit) {
   if (limit < 1 || limit > 10000) {
     return absl::InvalidArgumentError(absl::StrCat("limit must be 1..10000, got ", limit));
   }
   return pool_->Run(
       "ListReviewEvents", [&](pqxx::connection& c) -> absl::StatusOr<std::vector<ReviewEvent>> {
         pqxx::nontransaction txn(c);
+        SequenceEvents(txn, review_id);
         std::vector<ReviewEvent> events;
         for (const pqxx::row& row : txn.exec_params(
                  "SELECT id, review_id, study_id, round, kind, coalesce(rater_id, 0), "
@@ -1802,9 +1917,9 @@ absl::StatusOr<std::vector<ReviewEvent>> Store::ListReviewEvents(int64_t review_
           event.review_id = row[1].as<int64_t>();
           event.study_id = row[2].as<int64_t>();
           event.round = row[3].as<int>();
-          event.kind = Require(ParseByName(row[4].as<std::string>(), kEventKinds,
-                                           &ReviewEventKindName),
-                               "review event kind");
+          event.kind =
+              Require(ParseByName(row[4].as<std::string>(), kEventKinds, &ReviewEventKindName),
+                      "review event kind");
           event.rater_id = row[5].as<int64_t>();
           event.at = TimeAt(row[6]);
           events.push_back(event);
@@ -1816,6 +1931,7 @@ absl::StatusOr<std::vector<ReviewEvent>> Store::ListReviewEvents(int64_t review_
 absl::StatusOr<int64_t> Store::LatestReviewEventId(int64_t review_id) {
   return pool_->Run("LatestReviewEventId", [&](pqxx::connection& c) -> absl::StatusOr<int64_t> {
     pqxx::nontransaction txn(c);
+    SequenceEvents(txn, review_id);
     return txn
         .exec_params("SELECT coalesce(max(id), 0) FROM review_events WHERE review_id = $1",
                      review_id)[0][0]

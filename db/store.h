@@ -215,7 +215,9 @@ struct Assessment {
 struct AssessmentInput {
   int64_t study_id = 0;
   int64_t rater_id = 0;
-  int round = 1;                   // >= 1.
+  // >= 1; or 0 for "the study's open round", chosen by
+  // AssessmentRules::open_round with the study locked.
+  int round = 1;
   std::string instrument_version;  // Non-empty.
   std::string server_version;      // Non-empty.
   // At most one answer per criterion. A draft may hold any subset.
@@ -227,8 +229,18 @@ struct AssessmentInput {
 struct SubmitResult {
   Assessment assessment;
   // True if `idempotency_key` had already been used by this rater for this
-  // study and round: `assessment` is the first submission, nothing was stored.
+  // study and round (any round if the input's round was 0): `assessment` is
+  // the first submission, nothing was stored.
   bool replayed = false;
+};
+
+// What a user may see of a study of a review, read in one query for the
+// authorisation of a per-study call.
+struct StudyAccess {
+  Review review;
+  std::optional<ReviewRole> role;  // Unset: the user is not a member.
+  std::optional<Study> study;      // Unset: no such study in this review.
+  bool assigned = false;           // The user is assigned to the study.
 };
 
 // ---------------------------------------------------------------------------
@@ -286,11 +298,11 @@ struct ClosedRound {
 struct AdjudicationRecord {
   int criterion = 0;
   std::vector<std::string> option_ids;
-  std::optional<int> points;  // Set when answered by points.
-  int awarded_points = 0;     // Points the answer awards.
-  std::string reason;         // Non-blank.
+  std::optional<int> points;   // Set when answered by points.
+  int awarded_points = 0;      // Points the answer awards.
+  std::string reason;          // Non-blank.
   int64_t adjudicated_by = 0;  // 0 when written: the acting user (actor_id).
-  absl::Time adjudicated_at;  // Set by the store.
+  absl::Time adjudicated_at;   // Set by the store.
 };
 
 // The final consensus of a study: answers and their score.
@@ -314,7 +326,7 @@ struct StudyConsensusState {
   std::vector<Assessment> submissions;
   // Raters with a draft in the open round (not submitted).
   std::vector<int64_t> drafting;
-  std::vector<ClosedRound> rounds;  // Closed rounds, by round.
+  std::vector<ClosedRound> rounds;                // Closed rounds, by round.
   std::vector<AdjudicationRecord> adjudications;  // By criterion.
   std::optional<StudyConsensusRecord> consensus;  // Once finalised.
 };
@@ -335,6 +347,9 @@ using StudyTransition = std::function<absl::StatusOr<StudyTransitionWrite>(
 // Consensus rules applied when an assessment is saved (see SaveDraft and
 // SubmitAssessment).
 struct AssessmentRules {
+  // Required for an input with round 0: returns the study's open round, the
+  // round the input is then written to. Called with the study locked.
+  std::function<int(const ReviewPolicy& policy, const StudyConsensusState& state)> open_round;
   // Called with the study locked, before anything is written (not for an
   // idempotent replay): an error refuses the write (e.g. the round is closed
   // or a criterion is not open).
@@ -360,9 +375,11 @@ enum class ReviewEventKind {
 // describes: a submission, a closed round (plus ADJUDICATION_REQUIRED or
 // STUDY_FINALISED when the round ended the study), a finalisation.
 struct ReviewEvent {
-  // Increasing in commit order within a review: events are inserted under a
-  // per-review lock held until commit, so a reader paging by id (after_id)
-  // never skips an event that commits later with a smaller id.
+  // Increasing in commit order within a review, so a reader paging by id
+  // (after_id) never skips an event that commits later with a smaller id.
+  // A change records its events in an outbox without locking; readers move
+  // them into the review's log, one mover at a time, and number them then
+  // (0003_event_outbox.sql).
   int64_t id = 0;
   int64_t review_id = 0;
   int64_t study_id = 0;
@@ -487,6 +504,10 @@ class Store {
   absl::StatusOr<std::vector<ReviewMember>> ListReviewMembers(int64_t review_id);
   // Returns the user's role in the review; NOT_FOUND if not a member.
   absl::StatusOr<ReviewRole> GetReviewRole(int64_t review_id, int64_t user_id);
+  // Returns the review, the user's role in it, the study if it belongs to
+  // the review and whether the user is assigned to it. NOT_FOUND only if the
+  // review does not exist.
+  absl::StatusOr<StudyAccess> GetStudyAccess(int64_t review_id, int64_t study_id, int64_t user_id);
 
   // Studies -----------------------------------------------------------------
 
@@ -532,15 +553,17 @@ class Store {
   // NOT_FOUND for an unknown study or rater, FAILED_PRECONDITION if that
   // assessment is already submitted, INVALID_ARGUMENT for a repeated criterion
   // or other bad values.
-  // With `rules`, the study is locked and rules->check runs first.
+  // With `rules`, the study is locked and rules->check runs first. Round 0
+  // (rules->open_round required) writes to the study's open round.
   absl::StatusOr<Assessment> SaveDraft(const AssessmentInput& input, int64_t actor_id,
                                        const AssessmentRules* rules = nullptr);
   // Submits the rater's assessment for (study, round), replacing any draft.
   // Idempotent: if this rater already used `idempotency_key` for the same
-  // study and round, returns that first result with replayed = true and
-  // stores nothing. ALREADY_EXISTS if the key was used for another study or
-  // round; FAILED_PRECONDITION if the assessment was already submitted under
-  // another key; otherwise as SaveDraft.
+  // study and round (for round 0: the same study), returns that first
+  // result with replayed = true and stores nothing. ALREADY_EXISTS if the
+  // key was used for another study or round; FAILED_PRECONDITION if the
+  // assessment was already submitted under another key; otherwise as
+  // SaveDraft.
   // With `rules`, the study is locked, rules->check runs before the write
   // and rules->on_round_complete after it when the panel has all submitted
   // the round (its write and events commit with the submission). Every
@@ -589,7 +612,8 @@ class Store {
       std::string_view action, int64_t actor_id);
 
   // Returns up to `limit` (1..10,000) events of the review with id >
-  // `after_id`, by id. INVALID_ARGUMENT for a bad limit.
+  // `after_id`, by id, once every committed event has its id.
+  // INVALID_ARGUMENT for a bad limit.
   absl::StatusOr<std::vector<ReviewEvent>> ListReviewEvents(int64_t review_id, int64_t after_id,
                                                             int limit = 1000);
   // Returns the id of the review's latest event, 0 if none.

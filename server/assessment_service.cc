@@ -19,8 +19,7 @@ namespace {
 using Role = db::ReviewRole;
 
 absl::Status CheckAnswers(const google::protobuf::RepeatedPtrField<v1::Answer>& answers) {
-  RQS_RETURN_IF_ERROR(
-      CheckCount("answers", static_cast<std::size_t>(answers.size()), kMaxAnswers));
+  RQS_RETURN_IF_ERROR(CheckCount("answers", static_cast<std::size_t>(answers.size()), kMaxAnswers));
   for (int i = 0; i < answers.size(); ++i) {
     const v1::Answer& answer = answers[i];
     const std::string at = absl::StrCat("answers[", i, "] (criterion ", answer.criterion(), ").");
@@ -31,8 +30,7 @@ absl::Status CheckAnswers(const google::protobuf::RepeatedPtrField<v1::Answer>& 
       RQS_RETURN_IF_ERROR(CheckText(at + "option_ids", id, kMaxIdentifierChars));
     }
     RQS_RETURN_IF_ERROR(CheckText(at + "rationale", answer.rationale(), kMaxRationaleChars));
-    RQS_RETURN_IF_ERROR(
-        CheckText(at + "evidence.page", answer.evidence().page(), kMaxLabelChars));
+    RQS_RETURN_IF_ERROR(CheckText(at + "evidence.page", answer.evidence().page(), kMaxLabelChars));
     RQS_RETURN_IF_ERROR(
         CheckText(at + "evidence.section", answer.evidence().section(), kMaxLabelChars));
     RQS_RETURN_IF_ERROR(
@@ -47,7 +45,6 @@ struct PreparedAssessment {
   ReviewAccess access;
   db::Study study;
   const scoring::Instrument* instrument = nullptr;
-  db::StudyConsensusState state;  // As read before the write, for the report.
 };
 
 absl::StatusOr<const scoring::Instrument*> InstrumentOf(const db::Review& review) {
@@ -58,10 +55,11 @@ absl::StatusOr<const scoring::Instrument*> InstrumentOf(const db::Review& review
   return instrument;
 }
 
-// What SaveDraft and SubmitAssessment share: checks, authorisation, the
-// round and scoring. Nothing is stored yet. `requested_round` 0 means the
-// study's open round; a retried submission keeps the round of its first
-// attempt, found by its idempotency key, even if that round closed since.
+// What SaveDraft and SubmitAssessment share: checks, authorisation and
+// scoring. Nothing is stored yet. `requested_round` 0 means the study's open
+// round, which the store chooses with the study locked (RulesFor); a retried
+// submission keeps the round of its first attempt, found by its idempotency
+// key, even if that round closed since.
 absl::StatusOr<PreparedAssessment> PrepareAssessment(
     db::Store& store, const Caller& caller, int64_t review_id, int64_t study_id,
     const google::protobuf::RepeatedPtrField<v1::Answer>& answers, int requested_round,
@@ -71,28 +69,18 @@ absl::StatusOr<PreparedAssessment> PrepareAssessment(
     return absl::InvalidArgumentError("round: must be 0 (the open round) or a round >= 1");
   }
   PreparedAssessment prepared;
-  RQS_ASSIGN_OR_RETURN(prepared.access, AuthorizeReview(store, caller, review_id, {Role::kRater}));
-  RQS_ASSIGN_OR_RETURN(prepared.study,
-                       FindVisibleStudy(store, caller, prepared.access, study_id));
+  RQS_ASSIGN_OR_RETURN(StudyGrant grant,
+                       AuthorizeStudy(store, caller, review_id, study_id, {Role::kRater}));
+  prepared.access = std::move(grant.access);
+  prepared.study = std::move(grant.study);
   RQS_ASSIGN_OR_RETURN(prepared.instrument, InstrumentOf(prepared.access.review));
-  RQS_ASSIGN_OR_RETURN(prepared.state, store.GetStudyConsensusState(study_id));
-  RQS_ASSIGN_OR_RETURN(scoring::ScoreReport report,
-                       ScoreAnswers(prepared.access.review, prepared.study,
-                                    ToScoringAnswers(answers)));
-  int round = requested_round;
-  if (round == 0 && !idempotency_key.empty()) {
-    for (const db::Assessment& assessment : prepared.state.submissions) {
-      if (assessment.rater_id == caller.user.id &&
-          assessment.idempotency_key == idempotency_key) {
-        round = assessment.round;
-      }
-    }
-  }
-  if (round == 0) round = OpenRoundOf(*prepared.instrument, prepared.access.review, prepared.state);
+  RQS_ASSIGN_OR_RETURN(
+      scoring::ScoreReport report,
+      ScoreAnswers(prepared.access.review, prepared.study, ToScoringAnswers(answers)));
   db::AssessmentInput& input = prepared.input;
   input.study_id = study_id;
   input.rater_id = caller.user.id;
-  input.round = round;
+  input.round = requested_round;
   input.instrument_version = report.instrument_version;
   input.server_version = RQS_SERVER_VERSION;
   input.answers = ToDbAnswers(answers, report);
@@ -100,21 +88,26 @@ absl::StatusOr<PreparedAssessment> PrepareAssessment(
   return prepared;
 }
 
-// The store rules of an assessment of `prepared`'s study: the round must be
-// open (and from round 2 answer exactly the disputed criteria); the last
-// submission of a panel of two or more raters closes the round.
+// The store rules of an assessment of `prepared`'s study: round 0 is the
+// open round; the round must be open (and from round 2 answer exactly the
+// disputed criteria); the last submission of a panel of two or more raters
+// closes the round.
 db::AssessmentRules RulesFor(const PreparedAssessment& prepared, bool submitting) {
   const scoring::Instrument* instrument = prepared.instrument;
   const db::Review review = prepared.access.review;
   db::AssessmentRules rules;
+  rules.open_round = [instrument, review](const db::ReviewPolicy&,
+                                          const db::StudyConsensusState& state) {
+    return OpenRoundOf(*instrument, review, state);
+  };
   rules.check = [instrument, review, submitting](const db::ReviewPolicy&,
-                                                const db::StudyConsensusState& state,
-                                                const db::AssessmentInput& input) {
+                                                 const db::StudyConsensusState& state,
+                                                 const db::AssessmentInput& input) {
     return CheckAssessmentRound(*instrument, review, state, input, submitting);
   };
   if (submitting) {
     rules.on_round_complete =
-        [instrument, review, round = prepared.input.round](
+        [instrument, review](
             const db::ReviewPolicy& policy,
             const db::StudyConsensusState& state) -> absl::StatusOr<db::StudyTransitionWrite> {
       // One rater alone cannot agree with anyone: a study not yet double
@@ -122,6 +115,8 @@ db::AssessmentRules RulesFor(const PreparedAssessment& prepared, bool submitting
       if (state.panel.size() < static_cast<std::size_t>(scoring::kMinAnsweringRaters)) {
         return db::StudyTransitionWrite{};
       }
+      // The store calls this only for the study's open round.
+      const int round = static_cast<int>(state.rounds.size()) + 1;
       return CloseStudyRound(*instrument, review, policy, state, round,
                              db::RoundCloseReason::kAllSubmitted, /*closed_by=*/0);
     };
@@ -155,6 +150,18 @@ absl::Status EncodeAssessment(const ReviewAccess& access, const db::Study& study
       ScoreAnswers(access.review, study, ToScoringAnswers(CurrentAnswers(state, assessment))));
   ToProto(assessment, report, out);
   return absl::OkStatus();
+}
+
+// EncodeAssessment for an assessment just written. Round 1 has no earlier
+// answers; a later round reads the caller's earlier ones, which are history
+// and cannot have changed since the write.
+absl::Status EncodeWritten(db::Store& store, const PreparedAssessment& prepared,
+                           const db::Assessment& assessment, v1::Assessment* out) {
+  db::StudyConsensusState state;
+  if (assessment.round > 1) {
+    RQS_ASSIGN_OR_RETURN(state, store.GetStudyConsensusState(prepared.study.id));
+  }
+  return EncodeAssessment(prepared.access, prepared.study, state, assessment, out);
 }
 
 }  // namespace
@@ -204,9 +211,8 @@ grpc::ServerUnaryReactor* AssessmentServiceImpl::ListMyAssignments(
               mine = &assessment;
             }
           }
-          wire->set_action_needed(in_round &&
-                                  (mine == nullptr ||
-                                   mine->status != db::AssessmentStatus::kSubmitted));
+          wire->set_action_needed(
+              in_round && (mine == nullptr || mine->status != db::AssessmentStatus::kSubmitted));
           if (mine == nullptr) {
             wire->set_state(v1::ASSESSMENT_STATE_NOT_STARTED);
             out->set_not_started_count(out->not_started_count() + 1);
@@ -241,8 +247,7 @@ grpc::ServerUnaryReactor* AssessmentServiceImpl::SaveDraft(grpc::CallbackServerC
         const db::AssessmentRules rules = RulesFor(prepared, /*submitting=*/false);
         RQS_ASSIGN_OR_RETURN(db::Assessment saved,
                              store->SaveDraft(prepared.input, caller.user.id, &rules));
-        return EncodeAssessment(prepared.access, prepared.study, prepared.state, saved,
-                                out->mutable_assessment());
+        return EncodeWritten(*store, prepared, saved, out->mutable_assessment());
       });
 }
 
@@ -254,8 +259,8 @@ grpc::ServerUnaryReactor* AssessmentServiceImpl::SubmitAssessment(
       env_, context, request, response,
       [store](const Caller& caller, const v1::SubmitAssessmentRequest& in,
               v1::SubmitAssessmentResponse* out) -> absl::Status {
-        RQS_RETURN_IF_ERROR(CheckRequiredText("idempotency_key", in.idempotency_key(),
-                                              kMaxIdempotencyKeyChars));
+        RQS_RETURN_IF_ERROR(
+            CheckRequiredText("idempotency_key", in.idempotency_key(), kMaxIdempotencyKeyChars));
         RQS_ASSIGN_OR_RETURN(PreparedAssessment prepared,
                              PrepareAssessment(*store, caller, in.review_id(), in.study_id(),
                                                in.answers(), in.round(), in.idempotency_key()));
@@ -263,8 +268,7 @@ grpc::ServerUnaryReactor* AssessmentServiceImpl::SubmitAssessment(
         RQS_ASSIGN_OR_RETURN(db::SubmitResult result,
                              store->SubmitAssessment(prepared.input, caller.user.id, &rules));
         out->set_replayed(result.replayed);
-        return EncodeAssessment(prepared.access, prepared.study, prepared.state,
-                                result.assessment, out->mutable_assessment());
+        return EncodeWritten(*store, prepared, result.assessment, out->mutable_assessment());
       });
 }
 
@@ -276,10 +280,10 @@ grpc::ServerUnaryReactor* AssessmentServiceImpl::GetMyAssessment(
       env_, context, request, response,
       [store](const Caller& caller, const v1::GetMyAssessmentRequest& in,
               v1::GetMyAssessmentResponse* out) -> absl::Status {
-        RQS_ASSIGN_OR_RETURN(ReviewAccess access,
-                             AuthorizeReview(*store, caller, in.review_id(), {Role::kRater}));
-        RQS_ASSIGN_OR_RETURN(db::Study study,
-                             FindVisibleStudy(*store, caller, access, in.study_id()));
+        RQS_ASSIGN_OR_RETURN(StudyGrant grant, AuthorizeStudy(*store, caller, in.review_id(),
+                                                              in.study_id(), {Role::kRater}));
+        const ReviewAccess& access = grant.access;
+        const db::Study& study = grant.study;
         if (in.round() < 0) {
           return absl::InvalidArgumentError("round: must be 0 (the latest) or a round >= 1");
         }
@@ -296,11 +300,10 @@ grpc::ServerUnaryReactor* AssessmentServiceImpl::GetMyAssessment(
         }
         if (assessment == nullptr) {
           return absl::NotFoundError(
-              in.round() == 0
-                  ? absl::StrCat("you have not saved an assessment of study ", in.study_id(),
-                                 " yet")
-                  : absl::StrCat("you have not saved an assessment of study ", in.study_id(),
-                                 " in round ", in.round()));
+              in.round() == 0 ? absl::StrCat("you have not saved an assessment of study ",
+                                             in.study_id(), " yet")
+                              : absl::StrCat("you have not saved an assessment of study ",
+                                             in.study_id(), " in round ", in.round()));
         }
         RQS_ASSIGN_OR_RETURN(db::StudyConsensusState state,
                              store->GetStudyConsensusState(study.id));

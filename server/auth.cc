@@ -32,8 +32,7 @@ absl::StatusOr<Caller> Authenticate(db::Store& store, absl::string_view authoriz
       !absl::StartsWithIgnoreCase(authorization, kScheme)) {
     return Unauthenticated();
   }
-  const absl::string_view token =
-      absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
+  const absl::string_view token = absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
   if (token.empty()) return Unauthenticated();
   absl::StatusOr<db::AuthenticatedUser> found =
       store.LookupApiToken(db::Sha256Hex(std::string(token)));
@@ -57,9 +56,27 @@ absl::Status ReviewNotFound(int64_t review_id) {
 }
 
 absl::Status StudyNotFound(int64_t review_id, int64_t study_id) {
-  return absl::NotFoundError(
-      absl::StrCat("study ", study_id, " not found in review ", review_id));
+  return absl::NotFoundError(absl::StrCat("study ", study_id, " not found in review ", review_id));
 }
+
+namespace {
+
+// PERMISSION_DENIED unless `role` is one of `allowed`.
+absl::Status CheckRole(int64_t review_id, db::ReviewRole role,
+                       std::initializer_list<db::ReviewRole> allowed) {
+  if (std::find(allowed.begin(), allowed.end(), role) != allowed.end()) {
+    return absl::OkStatus();
+  }
+  std::string names;
+  for (db::ReviewRole name : allowed) {
+    absl::StrAppend(&names, names.empty() ? "" : " or ", std::string(db::ReviewRoleName(name)));
+  }
+  return absl::PermissionDeniedError(absl::StrCat("this call needs role ", names, " in review ",
+                                                  review_id, "; you are ",
+                                                  std::string(db::ReviewRoleName(role))));
+}
+
+}  // namespace
 
 absl::StatusOr<ReviewAccess> AuthorizeReview(db::Store& store, const Caller& caller,
                                              int64_t review_id,
@@ -69,15 +86,7 @@ absl::StatusOr<ReviewAccess> AuthorizeReview(db::Store& store, const Caller& cal
     if (role.status().code() == absl::StatusCode::kNotFound) return ReviewNotFound(review_id);
     return role.status();
   }
-  if (std::find(allowed.begin(), allowed.end(), *role) == allowed.end()) {
-    std::string names;
-    for (db::ReviewRole name : allowed) {
-      absl::StrAppend(&names, names.empty() ? "" : " or ", std::string(db::ReviewRoleName(name)));
-    }
-    return absl::PermissionDeniedError(absl::StrCat("this call needs role ", names,
-                                                    " in review ", review_id, "; you are ",
-                                                    std::string(db::ReviewRoleName(*role))));
-  }
+  RQS_RETURN_IF_ERROR(CheckRole(review_id, *role, allowed));
   absl::StatusOr<db::Review> review = store.GetReview(review_id);
   if (!review.ok()) {
     if (review.status().code() == absl::StatusCode::kNotFound) return ReviewNotFound(review_id);
@@ -101,6 +110,22 @@ absl::StatusOr<db::Study> FindVisibleStudy(db::Store& store, const Caller& calle
     if (!assigned) return StudyNotFound(access.review.id, study_id);
   }
   return study;
+}
+
+absl::StatusOr<StudyGrant> AuthorizeStudy(db::Store& store, const Caller& caller, int64_t review_id,
+                                          int64_t study_id,
+                                          std::initializer_list<db::ReviewRole> allowed) {
+  absl::StatusOr<db::StudyAccess> found = store.GetStudyAccess(review_id, study_id, caller.user.id);
+  if (!found.ok()) {
+    if (found.status().code() == absl::StatusCode::kNotFound) return ReviewNotFound(review_id);
+    return found.status();
+  }
+  if (!found->role.has_value()) return ReviewNotFound(review_id);
+  RQS_RETURN_IF_ERROR(CheckRole(review_id, *found->role, allowed));
+  if (!found->study.has_value() || (*found->role == db::ReviewRole::kRater && !found->assigned)) {
+    return StudyNotFound(review_id, study_id);
+  }
+  return StudyGrant{ReviewAccess{std::move(found->review), *found->role}, *std::move(found->study)};
 }
 
 absl::Status BootstrapAdmin(db::Store& store, const std::string& admin_token_file,
@@ -146,8 +171,8 @@ absl::Status BootstrapAdmin(db::Store& store, const std::string& admin_token_fil
            "store it now):\n"
         << secret << "\n";
   } else {
-    out << "rqs-server: first start: created user 'admin' with the token from '"
-        << admin_token_file << "'\n";
+    out << "rqs-server: first start: created user 'admin' with the token from '" << admin_token_file
+        << "'\n";
   }
   out.flush();
   return absl::OkStatus();

@@ -22,10 +22,10 @@
 #include <initializer_list>
 #include <ostream>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "db/store.h"
 
 namespace rqs::server {
@@ -63,6 +63,19 @@ absl::StatusOr<ReviewAccess> AuthorizeReview(db::Store& store, const Caller& cal
 // message whether or not the study exists).
 absl::StatusOr<db::Study> FindVisibleStudy(db::Store& store, const Caller& caller,
                                            const ReviewAccess& access, int64_t study_id);
+
+// A study the caller may work on, and their access to its review.
+struct StudyGrant {
+  ReviewAccess access;
+  db::Study study;
+};
+
+// AuthorizeReview and FindVisibleStudy in one: the checks and errors of
+// both, from a single database read. For the per-study calls of raters,
+// which every submission makes.
+absl::StatusOr<StudyGrant> AuthorizeStudy(db::Store& store, const Caller& caller, int64_t review_id,
+                                          int64_t study_id,
+                                          std::initializer_list<db::ReviewRole> allowed);
 
 // The NOT_FOUND error for a review the caller may not see.
 absl::Status ReviewNotFound(int64_t review_id);

@@ -1667,7 +1667,9 @@ TEST_F(ConsensusTest, CloseRoundRacingTheLastSubmissionMakesOneTransition) {
     v1::CloseRoundResponse response;
     std::thread submit([&] {
       while (!go.load()) std::this_thread::yield();
-      submitted = Submit(2, s, 1, Round1Answers(s, 2));
+      // Round 1 named: with round 0 (the open round, chosen with the study
+      // locked) a submission that loses the race is judged against round 2.
+      submitted = Submit(2, s, 1, Round1Answers(s, 2), nullptr, /*explicit_round=*/1);
     });
     std::thread close([&] {
       while (!go.load()) std::this_thread::yield();

@@ -271,6 +271,7 @@ TEST_F(ReplicasTest, ConcurrentTransitionsThroughThreeReplicasHappenOnce) {
                        v1::EVENT_KIND_SUBMISSION_RECEIVED, v1::EVENT_KIND_ROUND_CLOSED,
                        v1::EVENT_KIND_ADJUDICATION_REQUIRED, v1::EVENT_KIND_STUDY_FINALISED}));
   watch_context.TryCancel();
+  // Every event the watch saw was already sequenced into review_events.
   EXPECT_EQ(Count("SELECT count(*) FROM review_events WHERE kind = 'ROUND_CLOSED'"), 2);
 }
 

@@ -620,7 +620,8 @@ TEST_F(ConsensusTest, AFailedTransitionRollsBackTheWholeBatch) {
       "CloseRound", coordinator_.id);
   EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument) << invalid.status();
 
-  for (const char* table : {"study_rounds", "round_criteria", "study_consensus", "review_events"}) {
+  for (const char* table : {"study_rounds", "round_criteria", "study_consensus", "review_events",
+                            "review_event_outbox"}) {
     EXPECT_EQ(Exec(absl::StrCat("SELECT count(*) FROM ", table)), "0") << table;
   }
   EXPECT_EQ(Exec("SELECT count(*) FROM audit_log"), audit_rows);
@@ -673,6 +674,7 @@ TEST_F(ConsensusTest, HistoryTablesRefuseUpdateDeleteAndTruncate) {
                       },
                       "Finalise", coordinator_.id)
                   .ok());
+  Exec(absl::StrCat("SELECT rqs_sequence_review_events(", review_.id, ")"));
   const std::pair<const char*, const char*> tables[] = {
       {"study_rounds", "changed_answers = false"},  {"round_criteria", "required = 0"},
       {"adjudications", "reason = 'forged'"},       {"study_consensus", "total = 99"},
@@ -781,6 +783,7 @@ TEST_F(ConsensusTest, ARefusingCheckWritesNothing) {
   EXPECT_EQ(checks, 2);
   EXPECT_EQ(Exec("SELECT count(*) FROM assessments"), "0");
   EXPECT_EQ(Exec("SELECT count(*) FROM review_events"), "0");
+  EXPECT_EQ(Exec("SELECT count(*) FROM review_event_outbox"), "0");
   EXPECT_EQ(Exec("SELECT count(*) FROM audit_log"), audit_rows);
 
   // Accepted, then replayed: the replay runs no rule and stores nothing.
@@ -940,6 +943,7 @@ TEST_F(ConsensusTest, ConcurrentTransitionsCloseARoundOnce) {
   }
   EXPECT_EQ(succeeded, 1);
   EXPECT_EQ(Exec("SELECT count(*) FROM study_rounds"), "1");
+  Exec(absl::StrCat("SELECT rqs_sequence_review_events(", review_.id, ")"));
   EXPECT_EQ(Exec("SELECT count(*) FROM review_events WHERE kind = 'ROUND_CLOSED'"), "1");
 }
 
@@ -974,6 +978,7 @@ TEST_F(ConsensusTest, ConcurrentLastSubmissionsCompleteTheRoundOnce) {
   EXPECT_EQ(Exec("SELECT count(*) FROM study_rounds"), std::to_string(kStudies));
   // Ids of the review's events follow commit order: every study's
   // ROUND_CLOSED comes after its three submissions.
+  Exec(absl::StrCat("SELECT rqs_sequence_review_events(", review_.id, ")"));
   EXPECT_EQ(Exec("SELECT count(*) FROM review_events c JOIN review_events s "
                  "ON s.study_id = c.study_id AND s.kind = 'SUBMISSION_RECEIVED' "
                  "WHERE c.kind = 'ROUND_CLOSED' AND s.id > c.id"),
@@ -1028,7 +1033,7 @@ TEST_F(ConsensusTest, ListenerHearsCommittedEventsOnly) {
     pqxx::connection connection(conninfo_);
     pqxx::work txn(connection);
     txn.exec_params(
-        "INSERT INTO review_events (review_id, study_id, round, kind) "
+        "INSERT INTO review_event_outbox (review_id, study_id, round, kind) "
         "VALUES ($1, $2, 1, 'ROUND_CLOSED')",
         review_.id, study.id);
     txn.abort();
