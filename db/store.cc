@@ -410,17 +410,14 @@ bool SameSubmission(const Assessment& assessment, const AssessmentInput& input) 
          (input.round == 0 || assessment.round == input.round);
 }
 
-// The first submission under the input's idempotency key: nullopt if the key
-// is new, ALREADY_EXISTS if it was used for another submission. A key lookup
-// first, as nearly every key is new.
+// The first submission under the input's idempotency key, `replay_id`:
+// nullopt if the key is new, ALREADY_EXISTS if it was used for another
+// submission.
 absl::StatusOr<std::optional<SubmitResult>> FindReplay(pqxx::transaction_base& txn,
-                                                       const AssessmentInput& input) {
-  const pqxx::result found =
-      ExecPrepared(txn, "find_idempotency_key",
-                   "SELECT id FROM assessments WHERE rater_id = $1 AND idempotency_key = $2",
-                   input.rater_id, input.idempotency_key);
-  if (found.empty()) return std::nullopt;
-  RQS_ASSIGN_OR_RETURN(Assessment first, QueryOneAssessment(txn, found[0][0].as<int64_t>()));
+                                                       const AssessmentInput& input,
+                                                       std::optional<int64_t> replay_id) {
+  if (!replay_id.has_value()) return std::nullopt;
+  RQS_ASSIGN_OR_RETURN(Assessment first, QueryOneAssessment(txn, *replay_id));
   if (!SameSubmission(first, input)) {
     return absl::AlreadyExistsError(absl::StrCat("idempotency key '", input.idempotency_key,
                                                  "' was already used for another submission "
@@ -711,19 +708,42 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
   return states;
 }
 
-// Locks the study, then the review's policy, as every consensus write does,
-// in this order (studies by id first, then the policy), so that none of them
-// can deadlock another. `exclusive` locks the study FOR UPDATE (its consensus
-// state is about to be read and acted on), otherwise FOR SHARE (a plain write
-// that must not interleave with a transition). Returns the review id.
-absl::StatusOr<int64_t> LockStudy(pqxx::transaction_base& txn, int64_t study_id, bool exclusive) {
+// What an assessment write holds and reads before writing.
+struct LockedForAssessment {
+  ReviewPolicy policy;  // Of the study's review; policy.review_id is the review.
+  // The rater's assessment already submitted under the input's idempotency
+  // key, if any (read as the statement started: a concurrent first attempt
+  // that commits while we wait for the lock is caught by the unique key on
+  // write, and then SubmitAssessment returns it).
+  std::optional<int64_t> replay_id;
+};
+
+// Locks the study and then the review's policy FOR SHARE, as every
+// consensus write does (several studies: by id first, then the policy), and
+// reads the policy and the replay, all in one statement. `exclusive` locks
+// the study FOR UPDATE (its consensus state is about to be read and acted
+// on), otherwise FOR SHARE (a plain write that must not interleave with a
+// transition). Within one statement PostgreSQL may take the two locks in
+// either order; that cannot deadlock: only SetReviewPolicy locks a policy
+// exclusively, and it locks no study.
+absl::StatusOr<LockedForAssessment> LockForAssessment(pqxx::transaction_base& txn,
+                                                      const AssessmentInput& input,
+                                                      bool exclusive) {
+  const std::string sql = absl::StrCat(
+      "SELECT ", kPolicyColumns,
+      ", (SELECT x.id FROM assessments x WHERE x.rater_id = $2 AND x.idempotency_key = $3) "
+      "FROM studies s JOIN review_policies p ON p.review_id = s.review_id WHERE s.id = $1 ",
+      exclusive ? "FOR UPDATE OF s FOR SHARE OF p" : "FOR SHARE OF s, p");
   const pqxx::result rows =
-      exclusive ? ExecPrepared(txn, "lock_study",
-                               "SELECT review_id FROM studies WHERE id = $1 FOR UPDATE", study_id)
-                : ExecPrepared(txn, "share_study",
-                               "SELECT review_id FROM studies WHERE id = $1 FOR SHARE", study_id);
-  if (rows.empty()) return absl::NotFoundError(absl::StrCat("study ", study_id, " not found"));
-  return rows[0][0].as<int64_t>();
+      ExecPrepared(txn, exclusive ? "lock_for_assessment" : "share_for_assessment", sql,
+                   input.study_id, input.rater_id, input.idempotency_key);
+  if (rows.empty()) {
+    return absl::NotFoundError(absl::StrCat("study ", input.study_id, " not found"));
+  }
+  LockedForAssessment locked;
+  locked.policy = ToPolicy(rows[0]);
+  if (!rows[0][9].is_null()) locked.replay_id = rows[0][9].as<int64_t>();
+  return locked;
 }
 
 struct PendingEvent {
@@ -1652,11 +1672,14 @@ absl::StatusOr<Assessment> Store::SaveDraft(const AssessmentInput& input, int64_
   return pool_->Run("SaveDraft", [&](pqxx::connection& c) -> absl::StatusOr<Assessment> {
     pqxx::work txn(c);
     BeginAudited(txn, "SaveDraft", actor_id);
-    RQS_ASSIGN_OR_RETURN(const int64_t review_id,
-                         LockStudy(txn, input.study_id, check || input.round == 0));
     // The first assessment of a review fixes its policy: holding the policy
     // row shared orders this against SetReviewPolicy.
-    RQS_ASSIGN_OR_RETURN(const ReviewPolicy policy, ReadPolicyForShare(txn, review_id));
+    AssessmentInput draft_input = input;
+    draft_input.idempotency_key.clear();
+    RQS_ASSIGN_OR_RETURN(const LockedForAssessment locked,
+                         LockForAssessment(txn, draft_input, check || input.round == 0));
+    const ReviewPolicy& policy = locked.policy;
+    const int64_t review_id = policy.review_id;
     AssessmentInput resolved;
     const AssessmentInput* effective = &input;
     if (check || input.round == 0) {
@@ -1692,13 +1715,14 @@ absl::StatusOr<SubmitResult> Store::SubmitAssessment(const AssessmentInput& inpu
       pool_->Run("SubmitAssessment", [&](pqxx::connection& c) -> absl::StatusOr<SubmitResult> {
         pqxx::work txn(c);
         BeginAudited(txn, "SubmitAssessment", actor_id);
-        RQS_ASSIGN_OR_RETURN(const int64_t review_id, LockStudy(txn, input.study_id, read_state));
-        // A replay returns the first result without running the rules. Looked
-        // for with the study locked: a concurrent attempt of this same
-        // submission has committed by now, or is behind us.
-        RQS_ASSIGN_OR_RETURN(std::optional<SubmitResult> replayed, FindReplay(txn, input));
+        RQS_ASSIGN_OR_RETURN(const LockedForAssessment locked,
+                             LockForAssessment(txn, input, read_state));
+        const ReviewPolicy& policy = locked.policy;
+        const int64_t review_id = policy.review_id;
+        // A replay returns the first result without running the rules.
+        RQS_ASSIGN_OR_RETURN(std::optional<SubmitResult> replayed,
+                             FindReplay(txn, input, locked.replay_id));
         if (replayed.has_value()) return *std::move(replayed);
-        RQS_ASSIGN_OR_RETURN(const ReviewPolicy policy, ReadPolicyForShare(txn, review_id));
         std::optional<StudyConsensusState> state;
         AssessmentInput resolved;
         const AssessmentInput* effective = &input;
