@@ -12,9 +12,16 @@
 //                                          1..256; default 8
 //   --tls-cert       RQS_TLS_CERT          PEM certificate chain
 //   --tls-key        RQS_TLS_KEY           PEM private key
+//   --migrate-only   RQS_MIGRATE_ONLY      apply the database migrations and
+//                                          exit without serving (a switch; the
+//                                          variable takes 1/0, true/false, yes/no)
 //
 // Without TLS the server listens in plaintext, which is only allowed on a
 // loopback address (localhost, 127.x.y.z, [::1]).
+//
+// With --migrate-only nothing listens, so the checks that guard listening
+// (plaintext only on loopback, TLS and admin token files readable) are
+// skipped; every value given is still checked for form.
 #ifndef RQS_SERVER_CONFIG_H_
 #define RQS_SERVER_CONFIG_H_
 
@@ -35,6 +42,7 @@ struct ServerConfig {
   int pool_size = 8;
   std::string tls_cert_file;  // Both empty (plaintext) or both set.
   std::string tls_key_file;
+  bool migrate_only = false;  // Apply the migrations and exit.
   bool help = false;  // --help was given; nothing else is validated.
 
   // Whether the server speaks TLS.

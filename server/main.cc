@@ -1,5 +1,6 @@
 // rqs-server: the consensus server. Parses its configuration (server/config.h),
-// starts the server and runs until SIGINT or SIGTERM.
+// starts the server and runs until SIGINT or SIGTERM; with --migrate-only it
+// applies the database migrations and exits instead.
 #include <malloc.h>
 #include <signal.h>
 
@@ -28,6 +29,18 @@ int main(int argc, char** argv) {
   }
   if (config->help) {
     std::cout << rqs::server::ServerUsage();
+    return 0;
+  }
+  // Before the signals are blocked: SIGTERM ends a migration at once, and
+  // PostgreSQL rolls back the migration it interrupts.
+  if (config->migrate_only) {
+    absl::StatusOr<int> version = rqs::server::MigrateDatabase(*config);
+    if (!version.ok()) {
+      std::cerr << "rqs-server: cannot migrate the database: " << version.status() << "\n";
+      return 1;
+    }
+    std::cout << "rqs-server: migrations done; the database schema is at version " << *version
+              << std::endl;
     return 0;
   }
 

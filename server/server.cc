@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "db/migrate.h"
 #include "scoring/status_macros.h"
 #include "server/auth.h"
 #include "server/limits.h"
@@ -87,6 +88,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   const std::size_t colon = config.listen.rfind(':');
   server->address_ = absl::StrCat(config.listen.substr(0, colon), ":", server->port_);
   return server;
+}
+
+absl::StatusOr<int> MigrateDatabase(const ServerConfig& config) {
+  return db::ApplyMigrations(config.database_url, db::EmbeddedMigrations());
 }
 
 void Server::Shutdown(absl::Duration grace) {

@@ -73,6 +73,13 @@ class Server {
   bool shut_down_ = false;
 };
 
+// Applies the database's pending migrations (db/migrations, under the same
+// advisory lock as Server::Start) without serving anything: rqs-server
+// --migrate-only. Returns the schema version reached.
+// Errors: those of db::ApplyMigrations (UNAVAILABLE if the database cannot
+// be reached, FAILED_PRECONDITION if its schema is newer than this binary).
+absl::StatusOr<int> MigrateDatabase(const ServerConfig& config);
+
 }  // namespace rqs::server
 
 #endif  // RQS_SERVER_SERVER_H_

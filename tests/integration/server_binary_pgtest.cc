@@ -1,7 +1,8 @@
 // Runs the real rqs-server executable as an operator would: configuration
 // from flags and environment, port 0 with the chosen port printed, first-start
 // admin bootstrap, health checking and reflection, clean shutdown on SIGTERM,
-// data kept across a restart, and fail-fast configuration errors.
+// data kept across a restart, fail-fast configuration errors and
+// --migrate-only.
 #include <signal.h>
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "db/migrate.h"
 #include "rqs/v1/user.grpc.pb.h"
 #include "tests/integration/server_process.h"
 #include "tests/unit/db/test_database.h"
@@ -162,11 +164,13 @@ TEST_F(ServerBinaryTest, BadConfigurationFailsFastWithAClearMessage) {
       {{"--database-url", conninfo_, "--bogus"}, {}, "--bogus"},
       {{"--database-url", conninfo_, "--admin-token-file", "/nonexistent"}, {},
        "--admin-token-file"},
+      {{"--database-url", conninfo_}, {{"RQS_MIGRATE_ONLY", "maybe"}}, "RQS_MIGRATE_ONLY"},
   };
   for (const Case& c : cases) {
     std::map<std::string, std::string> env = c.env;
     env.emplace("RQS_LISTEN", "");
     env.emplace("RQS_ADMIN_TOKEN_FILE", "");
+    env.emplace("RQS_MIGRATE_ONLY", "");
     ServerProcess server(RQS_SERVER_BINARY, c.args, env);
     EXPECT_EQ(server.Wait(), 2) << c.message;
     EXPECT_THAT(server.Stderr(), HasSubstr(c.message));
@@ -178,6 +182,61 @@ TEST_F(ServerBinaryTest, BadConfigurationFailsFastWithAClearMessage) {
       {{"RQS_ADMIN_TOKEN_FILE", ""}});
   EXPECT_EQ(server.Wait(), 1);
   EXPECT_THAT(server.Stderr(), HasSubstr("cannot start"));
+  ServerProcess migrate(
+      RQS_SERVER_BINARY,
+      {"--migrate-only", "--database-url", "host=/nonexistent-socket-dir dbname=x"},
+      {{"RQS_ADMIN_TOKEN_FILE", ""}, {"RQS_LISTEN", ""}, {"RQS_MIGRATE_ONLY", ""}});
+  EXPECT_EQ(migrate.Wait(), 1);
+  EXPECT_THAT(migrate.Stderr(), HasSubstr("cannot migrate the database"));
+}
+
+TEST_F(ServerBinaryTest, MigrateOnlyMigratesAFreshDatabaseIdempotentlyWithoutServing) {
+  ASSERT_EQ(Exec("SELECT to_regclass('schema_migrations') IS NULL"), "t");
+  const std::string latest = std::to_string(db::LatestSchemaVersion());
+  const std::string applied_query =
+      "SELECT string_agg(version || ' ' || name || ' ' || applied_at, ', ' ORDER BY version) "
+      "FROM schema_migrations";
+  std::string applied_first;
+  for (int run = 1; run <= 2; ++run) {
+    // The flag, then the variable; both under the container image's
+    // RQS_LISTEN, which a plaintext server would refuse.
+    std::vector<std::string> args = {"--database-url", conninfo_};
+    std::map<std::string, std::string> env = {{"RQS_DATABASE_URL", ""},
+                                              {"RQS_LISTEN", "0.0.0.0:50051"},
+                                              {"RQS_ADMIN_TOKEN_FILE", ""},
+                                              {"RQS_MIGRATE_ONLY", ""}};
+    if (run == 1) {
+      args.push_back("--migrate-only");
+    } else {
+      env["RQS_MIGRATE_ONLY"] = "1";
+    }
+    ServerProcess migrate(RQS_SERVER_BINARY, args, env);
+    EXPECT_EQ(migrate.Wait(), 0) << "run " << run << ": " << migrate.Stderr();
+    EXPECT_THAT(migrate.Stdout(),
+                HasSubstr("migrations done; the database schema is at version " + latest + "\n"))
+        << "run " << run;
+    EXPECT_THAT(migrate.Stdout(), ::testing::Not(HasSubstr("listening on"))) << "run " << run;
+    EXPECT_EQ(Exec("SELECT max(version) FROM schema_migrations"), latest) << "run " << run;
+    EXPECT_EQ(Exec("SELECT count(*) FROM schema_migrations"), latest) << "run " << run;
+    // Serving nothing, it creates no admin either.
+    EXPECT_EQ(Exec("SELECT count(*) FROM users"), "0") << "run " << run;
+    // The second run applies nothing again.
+    const std::string applied = Exec(applied_query);
+    if (run == 1) applied_first = applied;
+    EXPECT_EQ(applied, applied_first) << "run " << run;
+  }
+
+  // A schema newer than the binary: refused, with the versions named.
+  ASSERT_EQ(Exec("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')"), "");
+  ServerProcess newer(RQS_SERVER_BINARY, {"--migrate-only", "--database-url", conninfo_},
+                      {{"RQS_DATABASE_URL", ""},
+                       {"RQS_LISTEN", ""},
+                       {"RQS_ADMIN_TOKEN_FILE", ""},
+                       {"RQS_MIGRATE_ONLY", ""}});
+  EXPECT_EQ(newer.Wait(), 1);
+  EXPECT_THAT(newer.Stderr(), HasSubstr("cannot migrate the database"));
+  EXPECT_THAT(newer.Stderr(),
+              HasSubstr("at version 99 but this server only knows versions up to " + latest));
 }
 
 }  // namespace

@@ -94,6 +94,112 @@ TEST(ServerConfigTest, TlsAllowsAnyAddress) {
   EXPECT_TRUE(config->UsesTls());
 }
 
+TEST(ServerConfigTest, MigrateOnlyIsASwitch) {
+  const std::map<std::string, std::string> db = {{"RQS_DATABASE_URL", "dbname=rqs"}};
+  absl::StatusOr<ServerConfig> config = ParseServerConfig({}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->migrate_only);
+
+  config = ParseServerConfig({"--migrate-only"}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->migrate_only);
+  // Alone, the switch takes no value: the next argument stays an argument.
+  config = ParseServerConfig({"--migrate-only", "--pool-size", "3"}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->migrate_only);
+  EXPECT_EQ(config->pool_size, 3);
+
+  for (const char* on : {"1", "true", "yes", "TRUE"}) {
+    config = ParseServerConfig(
+        {}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_MIGRATE_ONLY", on}}));
+    ASSERT_TRUE(config.ok()) << on << ": " << config.status();
+    EXPECT_TRUE(config->migrate_only) << on;
+  }
+  for (const char* off : {"0", "false", "no", ""}) {
+    config = ParseServerConfig(
+        {}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_MIGRATE_ONLY", off}}));
+    ASSERT_TRUE(config.ok()) << off << ": " << config.status();
+    EXPECT_FALSE(config->migrate_only) << off;
+  }
+  // The flag wins over the variable.
+  config =
+      ParseServerConfig({"--migrate-only=false"},
+                        FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_MIGRATE_ONLY", "1"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->migrate_only);
+}
+
+TEST(ServerConfigTest, MigrateOnlySkipsTheChecksThatGuardListening) {
+  // As in the container image (RQS_LISTEN=0.0.0.0:50051) of a migration Job
+  // that mounts neither the certificate nor the admin token.
+  absl::StatusOr<ServerConfig> config = ParseServerConfig(
+      {"--migrate-only", "--admin-token-file", "/nonexistent", "--tls-cert", "/nonexistent.crt",
+       "--tls-key", "/nonexistent.key"},
+      FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_LISTEN", "0.0.0.0:50051"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->migrate_only);
+  config = ParseServerConfig({}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"},
+                                          {"RQS_LISTEN", "0.0.0.0:50051"},
+                                          {"RQS_MIGRATE_ONLY", "1"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+
+  // Without the switch the same settings are refused.
+  EXPECT_EQ(ParseServerConfig(
+                {}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_LISTEN", "0.0.0.0:50051"}}))
+                .status()
+                .message(),
+            "--listen (RQS_LISTEN): refusing plaintext on non-loopback address '0.0.0.0:50051'; "
+            "give --tls-cert and --tls-key, or listen on localhost");
+}
+
+TEST(ServerConfigTest, RejectsBadMigrateOnlySettingsWithExactMessages) {
+  struct Case {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{},
+       {{"RQS_MIGRATE_ONLY", "maybe"}},
+       "--migrate-only (RQS_MIGRATE_ONLY): 'maybe' is not a yes/no value (1, true, yes or 0, "
+       "false, no)"},
+      {{"--migrate-only=2"},
+       {},
+       "--migrate-only (RQS_MIGRATE_ONLY): '2' is not a yes/no value (1, true, yes or 0, false, "
+       "no)"},
+      {{"--migrate-only", "yes"}, {}, "unknown argument 'yes'; see rqs-server --help"},
+      // The database is what it migrates: still required.
+      {{"--migrate-only"},
+       {{"RQS_DATABASE_URL", ""}},
+       "no database: set --database-url or RQS_DATABASE_URL (a libpq connection string, "
+       "e.g. 'postgresql:///rqs?host=/var/run/postgresql')"},
+      // Values are still checked for form, even those it does not use.
+      {{"--migrate-only", "--listen", "nonsense"},
+       {},
+       "--listen (RQS_LISTEN): 'nonsense' is not HOST:PORT with a port 0..65535 (IPv6 hosts in "
+       "brackets, e.g. [::1]:50051)"},
+      {{"--migrate-only", "--pool-size", "0"},
+       {},
+       "--pool-size (RQS_POOL_SIZE): '0' is not a number 1..256"},
+      {{"--migrate-only", "--tls-cert", "/etc/hostname"},
+       {},
+       "TLS needs both --tls-cert (RQS_TLS_CERT) and --tls-key (RQS_TLS_KEY)"},
+  };
+  for (const Case& c : cases) {
+    std::map<std::string, std::string> env = {{"RQS_DATABASE_URL", "dbname=rqs"}};
+    for (const auto& [name, value] : c.env) env[name] = value;
+    absl::StatusOr<ServerConfig> config = ParseServerConfig(c.args, FakeEnv(env));
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_EQ(config.status().message(), c.message);
+  }
+}
+
+TEST(ServerConfigTest, UsageDescribesTheNewFlags) {
+  const std::string usage = ServerUsage();
+  EXPECT_THAT(usage, HasSubstr("--migrate-only"));
+  EXPECT_THAT(usage, HasSubstr("RQS_MIGRATE_ONLY"));
+}
+
 TEST(ServerConfigTest, Loopback) {
   EXPECT_TRUE(IsLoopback("localhost:1"));
   EXPECT_TRUE(IsLoopback("127.0.0.1:0"));
