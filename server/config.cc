@@ -26,9 +26,10 @@ constexpr Setting kAdminTokenFile{"--admin-token-file", "RQS_ADMIN_TOKEN_FILE"};
 constexpr Setting kPoolSize{"--pool-size", "RQS_POOL_SIZE"};
 constexpr Setting kTlsCert{"--tls-cert", "RQS_TLS_CERT"};
 constexpr Setting kTlsKey{"--tls-key", "RQS_TLS_KEY"};
+constexpr Setting kHealthListen{"--health-listen", "RQS_HEALTH_LISTEN"};
 constexpr Setting kMigrateOnly{"--migrate-only", "RQS_MIGRATE_ONLY", /*is_switch=*/true};
-constexpr Setting kAllSettings[] = {kDatabaseUrl, kListen,  kAdminTokenFile, kPoolSize,
-                                    kTlsCert,     kTlsKey, kMigrateOnly};
+constexpr Setting kAllSettings[] = {kDatabaseUrl, kListen, kAdminTokenFile, kPoolSize,
+                                    kTlsCert,     kTlsKey, kHealthListen,   kMigrateOnly};
 
 constexpr int kMaxPoolSize = 256;
 
@@ -100,9 +101,17 @@ std::string ServerUsage() {
          "                                                1..256, default 8\n"
          "  --tls-cert FILE         RQS_TLS_CERT          PEM certificate chain\n"
          "  --tls-key FILE          RQS_TLS_KEY           PEM private key\n"
+         "  --health-listen HOST:PORT\n"
+         "                          RQS_HEALTH_LISTEN     also serve gRPC health checking\n"
+         "                                                (grpc.health.v1.Health, nothing else)\n"
+         "                                                in plaintext on this address, any\n"
+         "                                                address allowed; port 0 picks a free\n"
+         "                                                port (printed at start)\n"
          "  --migrate-only          RQS_MIGRATE_ONLY=1    apply the database migrations, print\n"
          "                                                the schema version and exit\n"
-         "Without TLS, only a loopback address may be used.\n";
+         "Without TLS, --listen may only use a loopback address. --health-listen is\n"
+         "plaintext even off loopback because Kubernetes' gRPC probes cannot speak TLS;\n"
+         "it carries no data and needs no token, as it serves health checking only.\n";
 }
 
 absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
@@ -156,8 +165,19 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
         "e.g. 'postgresql:///rqs?host=/var/run/postgresql')");
   }
   if (std::string listen = get(kListen); !listen.empty()) config.listen = listen;
-  if (absl::StatusOr<int> port = ParsePort(kListen, config.listen); !port.ok()) {
-    return port.status();
+  absl::StatusOr<int> listen_port = ParsePort(kListen, config.listen);
+  if (!listen_port.ok()) return listen_port.status();
+  config.health_listen = get(kHealthListen);
+  if (config.HasHealthListener()) {
+    absl::StatusOr<int> health_port = ParsePort(kHealthListen, config.health_listen);
+    if (!health_port.ok()) return health_port.status();
+    // gRPC binds with SO_REUSEPORT, so a shared port would not fail: the
+    // kernel would split connections between the two listeners.
+    if (*health_port != 0 && *health_port == *listen_port) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--health-listen (RQS_HEALTH_LISTEN): port ", *health_port,
+          " is also the port of --listen; give the health listener a port of its own"));
+    }
   }
   if (std::string pool = get(kPoolSize); !pool.empty()) {
     if (!absl::SimpleAtoi(pool, &config.pool_size) || config.pool_size < 1 ||

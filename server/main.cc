@@ -65,6 +65,12 @@ int main(int argc, char** argv) {
   // Tests and scripts read this line to learn the port when --listen used port 0.
   std::cout << "rqs-server: listening on " << (*server)->address()
             << (config->UsesTls() ? " (TLS)" : " (plaintext)") << std::endl;
+  if (config->HasHealthListener()) {
+    // Printed after the line above, and without its "listening on", so that
+    // readers of that line still find the main address first.
+    std::cout << "rqs-server: health checks on " << (*server)->health_address()
+              << " (plaintext, grpc.health.v1.Health only)" << std::endl;
+  }
 
   int received = 0;
   sigwait(&signals, &received);

@@ -94,6 +94,89 @@ TEST(ServerConfigTest, TlsAllowsAnyAddress) {
   EXPECT_TRUE(config->UsesTls());
 }
 
+TEST(ServerConfigTest, HealthListenerIsPlaintextOnAnyAddress) {
+  const std::map<std::string, std::string> db = {{"RQS_DATABASE_URL", "dbname=rqs"}};
+  absl::StatusOr<ServerConfig> config = ParseServerConfig({}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->HasHealthListener());
+  EXPECT_EQ(config->health_listen, "");
+
+  // The main port stays on loopback in plaintext; the health port may not.
+  config = ParseServerConfig(
+      {}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_HEALTH_LISTEN", "0.0.0.0:50052"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->HasHealthListener());
+  EXPECT_EQ(config->health_listen, "0.0.0.0:50052");
+  EXPECT_FALSE(config->UsesTls());
+
+  config = ParseServerConfig({"--health-listen=[::]:8081"}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->health_listen, "[::]:8081");
+
+  // Port 0 twice is two free ports, not one shared port.
+  config =
+      ParseServerConfig({"--listen", "127.0.0.1:0", "--health-listen", "127.0.0.1:0"}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->health_listen, "127.0.0.1:0");
+
+  // The flag wins over the variable; an empty value turns the listener off.
+  config = ParseServerConfig(
+      {"--health-listen", "localhost:9000"},
+      FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_HEALTH_LISTEN", "0.0.0.0:50052"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->health_listen, "localhost:9000");
+  config = ParseServerConfig({"--health-listen="}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"},
+                                                            {"RQS_HEALTH_LISTEN", "0.0.0.0:1"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->HasHealthListener());
+}
+
+TEST(ServerConfigTest, RejectsBadHealthListenersWithExactMessages) {
+  const std::map<std::string, std::string> db = {{"RQS_DATABASE_URL", "dbname=rqs"}};
+  const std::string form =
+      "' is not HOST:PORT with a port 0..65535 (IPv6 hosts in brackets, e.g. [::1]:50051)";
+  struct Case {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"--health-listen", "localhost"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): 'localhost" + form},
+      {{"--health-listen", "0.0.0.0:65536"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): '0.0.0.0:65536" + form},
+      {{"--health-listen", "0.0.0.0:-1"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): '0.0.0.0:-1" + form},
+      {{"--health-listen", "::1:8080"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): '::1:8080" + form},
+      {{"--health-listen", ":8080"}, {}, "--health-listen (RQS_HEALTH_LISTEN): ':8080" + form},
+      {{},
+       {{"RQS_HEALTH_LISTEN", "health"}},
+       "--health-listen (RQS_HEALTH_LISTEN): 'health" + form},
+      {{"--health-listen"}, {}, "--health-listen needs a value"},
+      // The default --listen is localhost:50051.
+      {{"--health-listen", "0.0.0.0:50051"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): port 50051 is also the port of --listen; give the "
+       "health listener a port of its own"},
+      {{"--listen", "[::1]:7000", "--health-listen", "[::1]:7000"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): port 7000 is also the port of --listen; give the "
+       "health listener a port of its own"},
+  };
+  for (const Case& c : cases) {
+    std::map<std::string, std::string> env = db;
+    env.insert(c.env.begin(), c.env.end());
+    absl::StatusOr<ServerConfig> config = ParseServerConfig(c.args, FakeEnv(env));
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_EQ(config.status().message(), c.message);
+  }
+}
+
 TEST(ServerConfigTest, MigrateOnlyIsASwitch) {
   const std::map<std::string, std::string> db = {{"RQS_DATABASE_URL", "dbname=rqs"}};
   absl::StatusOr<ServerConfig> config = ParseServerConfig({}, FakeEnv(db));
@@ -196,6 +279,8 @@ TEST(ServerConfigTest, RejectsBadMigrateOnlySettingsWithExactMessages) {
 
 TEST(ServerConfigTest, UsageDescribesTheNewFlags) {
   const std::string usage = ServerUsage();
+  EXPECT_THAT(usage, HasSubstr("--health-listen HOST:PORT"));
+  EXPECT_THAT(usage, HasSubstr("RQS_HEALTH_LISTEN"));
   EXPECT_THAT(usage, HasSubstr("--migrate-only"));
   EXPECT_THAT(usage, HasSubstr("RQS_MIGRATE_ONLY"));
 }
