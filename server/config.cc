@@ -15,6 +15,9 @@ namespace {
 struct Setting {
   absl::string_view flag;
   absl::string_view env;
+  // A switch is on when its flag is given alone; "--flag=VALUE" and the
+  // variable take a yes/no value.
+  bool is_switch = false;
 };
 
 constexpr Setting kDatabaseUrl{"--database-url", "RQS_DATABASE_URL"};
@@ -23,8 +26,10 @@ constexpr Setting kAdminTokenFile{"--admin-token-file", "RQS_ADMIN_TOKEN_FILE"};
 constexpr Setting kPoolSize{"--pool-size", "RQS_POOL_SIZE"};
 constexpr Setting kTlsCert{"--tls-cert", "RQS_TLS_CERT"};
 constexpr Setting kTlsKey{"--tls-key", "RQS_TLS_KEY"};
-constexpr Setting kAllSettings[] = {kDatabaseUrl, kListen,  kAdminTokenFile,
-                                    kPoolSize,    kTlsCert, kTlsKey};
+constexpr Setting kHealthListen{"--health-listen", "RQS_HEALTH_LISTEN"};
+constexpr Setting kMigrateOnly{"--migrate-only", "RQS_MIGRATE_ONLY", /*is_switch=*/true};
+constexpr Setting kAllSettings[] = {kDatabaseUrl, kListen, kAdminTokenFile, kPoolSize,
+                                    kTlsCert,     kTlsKey, kHealthListen,   kMigrateOnly};
 
 constexpr int kMaxPoolSize = 256;
 
@@ -41,6 +46,21 @@ bool SplitHostPort(absl::string_view host_port, absl::string_view* host, absl::s
     return false;  // A bare IPv6 address needs brackets.
   }
   return true;
+}
+
+// Returns the port of `host_port`, the value of `setting`; INVALID_ARGUMENT
+// naming the setting if it is not HOST:PORT with a port 0..65535.
+absl::StatusOr<int> ParsePort(const Setting& setting, const std::string& host_port) {
+  absl::string_view host;
+  absl::string_view port_text;
+  int port = 0;
+  if (!SplitHostPort(host_port, &host, &port_text) || !absl::SimpleAtoi(port_text, &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        setting.flag, " (", setting.env, "): '", host_port,
+        "' is not HOST:PORT with a port 0..65535 (IPv6 hosts in brackets, e.g. [::1]:50051)"));
+  }
+  return port;
 }
 
 absl::Status CheckReadableFile(const Setting& setting, const std::string& path) {
@@ -81,7 +101,17 @@ std::string ServerUsage() {
          "                                                1..256, default 8\n"
          "  --tls-cert FILE         RQS_TLS_CERT          PEM certificate chain\n"
          "  --tls-key FILE          RQS_TLS_KEY           PEM private key\n"
-         "Without TLS, only a loopback address may be used.\n";
+         "  --health-listen HOST:PORT\n"
+         "                          RQS_HEALTH_LISTEN     also serve gRPC health checking\n"
+         "                                                (grpc.health.v1.Health, nothing else)\n"
+         "                                                in plaintext on this address, any\n"
+         "                                                address allowed; port 0 picks a free\n"
+         "                                                port (printed at start)\n"
+         "  --migrate-only          RQS_MIGRATE_ONLY=1    apply the database migrations, print\n"
+         "                                                the schema version and exit\n"
+         "Without TLS, --listen may only use a loopback address. --health-listen is\n"
+         "plaintext even off loopback because Kubernetes' gRPC probes cannot speak TLS;\n"
+         "it carries no data and needs no token, as it serves health checking only.\n";
 }
 
 absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
@@ -113,7 +143,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
       return absl::InvalidArgumentError(
           absl::StrCat("unknown argument '", arg, "'; see rqs-server --help"));
     }
-    if (name.size() == arg.size()) {
+    if (name.size() == arg.size() && match->is_switch) {
+      value = "true";
+    } else if (name.size() == arg.size()) {
       if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError(absl::StrCat(match->flag, " needs a value"));
       }
@@ -133,14 +165,19 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
         "e.g. 'postgresql:///rqs?host=/var/run/postgresql')");
   }
   if (std::string listen = get(kListen); !listen.empty()) config.listen = listen;
-  absl::string_view host;
-  absl::string_view port_text;
-  int port = 0;
-  if (!SplitHostPort(config.listen, &host, &port_text) || !absl::SimpleAtoi(port_text, &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--listen (RQS_LISTEN): '", config.listen,
-        "' is not HOST:PORT with a port 0..65535 (IPv6 hosts in brackets, e.g. [::1]:50051)"));
+  absl::StatusOr<int> listen_port = ParsePort(kListen, config.listen);
+  if (!listen_port.ok()) return listen_port.status();
+  config.health_listen = get(kHealthListen);
+  if (config.HasHealthListener()) {
+    absl::StatusOr<int> health_port = ParsePort(kHealthListen, config.health_listen);
+    if (!health_port.ok()) return health_port.status();
+    // gRPC binds with SO_REUSEPORT, so a shared port would not fail: the
+    // kernel would split connections between the two listeners.
+    if (*health_port != 0 && *health_port == *listen_port) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--health-listen (RQS_HEALTH_LISTEN): port ", *health_port,
+          " is also the port of --listen; give the health listener a port of its own"));
+    }
   }
   if (std::string pool = get(kPoolSize); !pool.empty()) {
     if (!absl::SimpleAtoi(pool, &config.pool_size) || config.pool_size < 1 ||
@@ -149,18 +186,29 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
                                                      "' is not a number 1..", kMaxPoolSize));
     }
   }
-  config.admin_token_file = get(kAdminTokenFile);
-  if (!config.admin_token_file.empty()) {
-    if (absl::Status status = CheckReadableFile(kAdminTokenFile, config.admin_token_file);
-        !status.ok()) {
-      return status;
+  if (std::string migrate_only = get(kMigrateOnly); !migrate_only.empty()) {
+    if (!absl::SimpleAtob(migrate_only, &config.migrate_only)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--migrate-only (RQS_MIGRATE_ONLY): '", migrate_only,
+                       "' is not a yes/no value (1, true, yes or 0, false, no)"));
     }
   }
+  config.admin_token_file = get(kAdminTokenFile);
   config.tls_cert_file = get(kTlsCert);
   config.tls_key_file = get(kTlsKey);
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
     return absl::InvalidArgumentError(
         "TLS needs both --tls-cert (RQS_TLS_CERT) and --tls-key (RQS_TLS_KEY)");
+  }
+  // A migration job shares the server's environment but listens nowhere and
+  // may lack the server's files (a Kubernetes Job mounts no certificate).
+  if (config.migrate_only) return config;
+
+  if (!config.admin_token_file.empty()) {
+    if (absl::Status status = CheckReadableFile(kAdminTokenFile, config.admin_token_file);
+        !status.ok()) {
+      return status;
+    }
   }
   if (config.UsesTls()) {
     if (absl::Status status = CheckReadableFile(kTlsCert, config.tls_cert_file); !status.ok()) {

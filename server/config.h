@@ -12,9 +12,22 @@
 //                                          1..256; default 8
 //   --tls-cert       RQS_TLS_CERT          PEM certificate chain
 //   --tls-key        RQS_TLS_KEY           PEM private key
+//   --health-listen  RQS_HEALTH_LISTEN     host:port of a second, plaintext
+//                                          listener serving only gRPC health
+//                                          checking; port 0 picks a free port
+//   --migrate-only   RQS_MIGRATE_ONLY      apply the database migrations and
+//                                          exit without serving (a switch; the
+//                                          variable takes 1/0, true/false, yes/no)
 //
 // Without TLS the server listens in plaintext, which is only allowed on a
-// loopback address (localhost, 127.x.y.z, [::1]).
+// loopback address (localhost, 127.x.y.z, [::1]). The health-only listener is
+// always plaintext and may use any address: Kubernetes' gRPC probes cannot
+// speak TLS, and it serves nothing but grpc.health.v1.Health, which carries
+// no data and needs no token.
+//
+// With --migrate-only nothing listens, so the checks that guard listening
+// (plaintext only on loopback, TLS and admin token files readable) are
+// skipped; every value given is still checked for form.
 #ifndef RQS_SERVER_CONFIG_H_
 #define RQS_SERVER_CONFIG_H_
 
@@ -35,10 +48,14 @@ struct ServerConfig {
   int pool_size = 8;
   std::string tls_cert_file;  // Both empty (plaintext) or both set.
   std::string tls_key_file;
+  std::string health_listen;  // Empty: no health-only listener.
+  bool migrate_only = false;  // Apply the migrations and exit.
   bool help = false;  // --help was given; nothing else is validated.
 
   // Whether the server speaks TLS.
   bool UsesTls() const { return !tls_cert_file.empty(); }
+  // Whether a health-only listener is configured.
+  bool HasHealthListener() const { return !health_listen.empty(); }
 };
 
 // Looks up an environment variable; nullopt if unset.

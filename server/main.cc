@@ -1,5 +1,6 @@
 // rqs-server: the consensus server. Parses its configuration (server/config.h),
-// starts the server and runs until SIGINT or SIGTERM.
+// starts the server and runs until SIGINT or SIGTERM; with --migrate-only it
+// applies the database migrations and exits instead.
 #include <malloc.h>
 #include <signal.h>
 
@@ -30,6 +31,18 @@ int main(int argc, char** argv) {
     std::cout << rqs::server::ServerUsage();
     return 0;
   }
+  // Before the signals are blocked: SIGTERM ends a migration at once, and
+  // PostgreSQL rolls back the migration it interrupts.
+  if (config->migrate_only) {
+    absl::StatusOr<int> version = rqs::server::MigrateDatabase(*config);
+    if (!version.ok()) {
+      std::cerr << "rqs-server: cannot migrate the database: " << version.status() << "\n";
+      return 1;
+    }
+    std::cout << "rqs-server: migrations done; the database schema is at version " << *version
+              << std::endl;
+    return 0;
+  }
 
   // Block the shutdown signals before any thread starts, so every thread
   // inherits the mask and only sigwait below receives them.
@@ -52,6 +65,12 @@ int main(int argc, char** argv) {
   // Tests and scripts read this line to learn the port when --listen used port 0.
   std::cout << "rqs-server: listening on " << (*server)->address()
             << (config->UsesTls() ? " (TLS)" : " (plaintext)") << std::endl;
+  if (config->HasHealthListener()) {
+    // Printed after the line above, and without its "listening on", so that
+    // readers of that line still find the main address first.
+    std::cout << "rqs-server: health checks on " << (*server)->health_address()
+              << " (plaintext, grpc.health.v1.Health only)" << std::endl;
+  }
 
   int received = 0;
   sigwait(&signals, &received);

@@ -1,5 +1,7 @@
 // rqs-server as a library: opens the store, bootstraps the first admin,
-// and serves the rqs.v1 services plus gRPC health checking and reflection.
+// and serves the rqs.v1 services plus gRPC health checking and reflection,
+// optionally with a second, plaintext listener that serves health checking
+// only (for probes that cannot speak TLS).
 //
 // main.cc only parses the configuration, starts a Server and waits for a
 // signal; tests start a Server in-process on port 0 the same way.
@@ -13,6 +15,7 @@
 #ifndef RQS_SERVER_SERVER_H_
 #define RQS_SERVER_SERVER_H_
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -32,8 +35,9 @@ class Server {
  public:
   // Opens the database (running pending migrations), creates the first admin
   // if there is no user yet (printing its token to `log` unless a token file
-  // is configured) and starts listening. Returns the running server.
-  // Errors: those of db::Store::Open and BootstrapAdmin; UNAVAILABLE if the
+  // is configured) and starts listening, on `config.health_listen` too if it
+  // is set. Returns the running server.
+  // Errors: those of db::Store::Open and BootstrapAdmin; UNAVAILABLE if an
   // address cannot be bound; INVALID_ARGUMENT for unreadable TLS files.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config,
                                                        std::ostream& log);
@@ -47,15 +51,24 @@ class Server {
   int port() const { return port_; }
   // "host:port" with the bound port, for clients to dial.
   const std::string& address() const { return address_; }
+  // The health-only listener's "host:port" with the bound port; empty if
+  // none is configured.
+  const std::string& health_address() const { return health_address_; }
   // The store the server uses; for tests that inspect the database.
   db::Store& store() { return *store_; }
 
-  // Stops accepting calls, lets running calls finish (cancelling those still
-  // running after `grace`), then stops the workers. Idempotent.
+  // Reports NOT_SERVING on both listeners, stops accepting calls, lets
+  // running calls finish (cancelling those still running after `grace`),
+  // then closes the health-only listener and stops the workers. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
  private:
   Server() = default;
+
+  // Sets what health checking reports on the main listener and on the
+  // health-only one alike: the only way the status changes, so that the
+  // probes' port never disagrees with the port they stand for.
+  void SetServingStatus(bool serving);
 
   std::unique_ptr<db::Store> store_;
   std::unique_ptr<ThreadPool> pool_;
@@ -68,10 +81,22 @@ class Server {
   std::unique_ptr<AssessmentServiceImpl> assessment_service_;
   std::unique_ptr<ConsensusServiceImpl> consensus_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  // Both null without --health-listen.
+  std::unique_ptr<grpc::CallbackGenericService> health_refusals_;
+  std::unique_ptr<grpc::Server> health_server_;
   int port_ = 0;
   std::string address_;
+  int health_port_ = 0;
+  std::string health_address_;
   bool shut_down_ = false;
 };
+
+// Applies the database's pending migrations (db/migrations, under the same
+// advisory lock as Server::Start) without serving anything: rqs-server
+// --migrate-only. Returns the schema version reached.
+// Errors: those of db::ApplyMigrations (UNAVAILABLE if the database cannot
+// be reached, FAILED_PRECONDITION if its schema is newer than this binary).
+absl::StatusOr<int> MigrateDatabase(const ServerConfig& config);
 
 }  // namespace rqs::server
 

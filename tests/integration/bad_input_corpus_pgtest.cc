@@ -2,10 +2,11 @@
 // rqs-server process: every kind of field the API accepts (ids zero, negative
 // or unknown; empty, oversized, invalid UTF-8 and NUL-carrying strings;
 // unknown enum values; too many repeated elements; bad option ids and points;
-// bad pagination), missing and bad credentials, wrong roles, and bytes that
-// are not the message at all. Each gets the status code its .proto comment
-// documents, the server keeps serving and exits cleanly afterwards, and the
-// database (every table's row count and an md5 of its contents) is unchanged.
+// bad pagination; rounds that are not open), missing and bad credentials,
+// wrong roles, and bytes that are not the message at all. Each gets the
+// status code its .proto comment documents, the server keeps serving and
+// exits cleanly afterwards, and the database (every table's row count and an
+// md5 of its contents) is unchanged.
 //
 // The in-process tests (server_pgtest.cc) check the messages of the common
 // cases; this corpus is about breadth, the codes and the process boundary.
@@ -250,6 +251,10 @@ TEST_F(BadInputCorpusTest, MalformedRequestsGetTheirDocumentedCodesAndChangeNoth
     request.set_review_id(id);
     return request;
   };
+  auto in_round = [](auto request, int round) {
+    request.set_round(round);
+    return request;
+  };
   auto member = [&](int64_t user_id, int role) {
     v1::AddMemberRequest request;
     request.set_review_id(review_id);
@@ -333,6 +338,10 @@ TEST_F(BadInputCorpusTest, MalformedRequestsGetTheirDocumentedCodesAndChangeNoth
   draft_bad_points.set_review_id(review_id);
   draft_bad_points.set_study_id(study);
   *draft_bad_points.add_answers() = points(14, 1);
+  v1::SaveDraftRequest draft;
+  draft.set_review_id(review_id);
+  draft.set_study_id(study);
+  *draft.add_answers() = choose(2, "yes");
   v1::GetMyAssessmentRequest no_assessment;
   no_assessment.set_review_id(review_id);
   no_assessment.set_study_id(study);
@@ -587,6 +596,17 @@ TEST_F(BadInputCorpusTest, MalformedRequestsGetTheirDocumentedCodesAndChangeNoth
        rater_token, StatusCode::FAILED_PRECONDITION},
       {"draft after submission", "AssessmentService/SaveDraft", Bytes(draft_after_submit),
        rater_token, StatusCode::FAILED_PRECONDITION},
+      // Rounds: only the study's open round, round 1 here, takes answers.
+      {"submission to round 2 while round 1 is open", "AssessmentService/SubmitAssessment",
+       Bytes(in_round(submit(study), 2)), rater_token, StatusCode::FAILED_PRECONDITION},
+      {"submission to round 5, beyond the policy's 3", "AssessmentService/SubmitAssessment",
+       Bytes(in_round(submit(study), 5)), rater_token, StatusCode::FAILED_PRECONDITION},
+      {"submission to round 2147483647", "AssessmentService/SubmitAssessment",
+       Bytes(in_round(submit(study), 2147483647)), rater_token, StatusCode::FAILED_PRECONDITION},
+      {"draft for round 2 while round 1 is open", "AssessmentService/SaveDraft",
+       Bytes(in_round(draft, 2)), rater_token, StatusCode::FAILED_PRECONDITION},
+      {"submission to round -1", "AssessmentService/SubmitAssessment",
+       Bytes(in_round(submit(study), -1)), rater_token, StatusCode::INVALID_ARGUMENT},
       // Bytes that are not the message.
       {"garbage bytes", "AssessmentService/SubmitAssessment", "\xff\xff\xff\xff\xff\xff",
        rater_token, StatusCode::INVALID_ARGUMENT},

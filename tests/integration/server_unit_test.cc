@@ -94,6 +94,197 @@ TEST(ServerConfigTest, TlsAllowsAnyAddress) {
   EXPECT_TRUE(config->UsesTls());
 }
 
+TEST(ServerConfigTest, HealthListenerIsPlaintextOnAnyAddress) {
+  const std::map<std::string, std::string> db = {{"RQS_DATABASE_URL", "dbname=rqs"}};
+  absl::StatusOr<ServerConfig> config = ParseServerConfig({}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->HasHealthListener());
+  EXPECT_EQ(config->health_listen, "");
+
+  // The main port stays on loopback in plaintext; the health port may not.
+  config = ParseServerConfig(
+      {}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_HEALTH_LISTEN", "0.0.0.0:50052"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->HasHealthListener());
+  EXPECT_EQ(config->health_listen, "0.0.0.0:50052");
+  EXPECT_FALSE(config->UsesTls());
+
+  config = ParseServerConfig({"--health-listen=[::]:8081"}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->health_listen, "[::]:8081");
+
+  // Port 0 twice is two free ports, not one shared port.
+  config =
+      ParseServerConfig({"--listen", "127.0.0.1:0", "--health-listen", "127.0.0.1:0"}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->health_listen, "127.0.0.1:0");
+
+  // The flag wins over the variable; an empty value turns the listener off.
+  config = ParseServerConfig(
+      {"--health-listen", "localhost:9000"},
+      FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_HEALTH_LISTEN", "0.0.0.0:50052"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->health_listen, "localhost:9000");
+  config = ParseServerConfig({"--health-listen="}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"},
+                                                            {"RQS_HEALTH_LISTEN", "0.0.0.0:1"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->HasHealthListener());
+}
+
+TEST(ServerConfigTest, RejectsBadHealthListenersWithExactMessages) {
+  const std::map<std::string, std::string> db = {{"RQS_DATABASE_URL", "dbname=rqs"}};
+  const std::string form =
+      "' is not HOST:PORT with a port 0..65535 (IPv6 hosts in brackets, e.g. [::1]:50051)";
+  struct Case {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"--health-listen", "localhost"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): 'localhost" + form},
+      {{"--health-listen", "0.0.0.0:65536"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): '0.0.0.0:65536" + form},
+      {{"--health-listen", "0.0.0.0:-1"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): '0.0.0.0:-1" + form},
+      {{"--health-listen", "::1:8080"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): '::1:8080" + form},
+      {{"--health-listen", ":8080"}, {}, "--health-listen (RQS_HEALTH_LISTEN): ':8080" + form},
+      {{},
+       {{"RQS_HEALTH_LISTEN", "health"}},
+       "--health-listen (RQS_HEALTH_LISTEN): 'health" + form},
+      {{"--health-listen"}, {}, "--health-listen needs a value"},
+      // The default --listen is localhost:50051.
+      {{"--health-listen", "0.0.0.0:50051"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): port 50051 is also the port of --listen; give the "
+       "health listener a port of its own"},
+      {{"--listen", "[::1]:7000", "--health-listen", "[::1]:7000"},
+       {},
+       "--health-listen (RQS_HEALTH_LISTEN): port 7000 is also the port of --listen; give the "
+       "health listener a port of its own"},
+  };
+  for (const Case& c : cases) {
+    std::map<std::string, std::string> env = db;
+    env.insert(c.env.begin(), c.env.end());
+    absl::StatusOr<ServerConfig> config = ParseServerConfig(c.args, FakeEnv(env));
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_EQ(config.status().message(), c.message);
+  }
+}
+
+TEST(ServerConfigTest, MigrateOnlyIsASwitch) {
+  const std::map<std::string, std::string> db = {{"RQS_DATABASE_URL", "dbname=rqs"}};
+  absl::StatusOr<ServerConfig> config = ParseServerConfig({}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->migrate_only);
+
+  config = ParseServerConfig({"--migrate-only"}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->migrate_only);
+  // Alone, the switch takes no value: the next argument stays an argument.
+  config = ParseServerConfig({"--migrate-only", "--pool-size", "3"}, FakeEnv(db));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->migrate_only);
+  EXPECT_EQ(config->pool_size, 3);
+
+  for (const char* on : {"1", "true", "yes", "TRUE"}) {
+    config = ParseServerConfig(
+        {}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_MIGRATE_ONLY", on}}));
+    ASSERT_TRUE(config.ok()) << on << ": " << config.status();
+    EXPECT_TRUE(config->migrate_only) << on;
+  }
+  for (const char* off : {"0", "false", "no", ""}) {
+    config = ParseServerConfig(
+        {}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_MIGRATE_ONLY", off}}));
+    ASSERT_TRUE(config.ok()) << off << ": " << config.status();
+    EXPECT_FALSE(config->migrate_only) << off;
+  }
+  // The flag wins over the variable.
+  config =
+      ParseServerConfig({"--migrate-only=false"},
+                        FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_MIGRATE_ONLY", "1"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->migrate_only);
+}
+
+TEST(ServerConfigTest, MigrateOnlySkipsTheChecksThatGuardListening) {
+  // As in the container image (RQS_LISTEN=0.0.0.0:50051) of a migration Job
+  // that mounts neither the certificate nor the admin token.
+  absl::StatusOr<ServerConfig> config = ParseServerConfig(
+      {"--migrate-only", "--admin-token-file", "/nonexistent", "--tls-cert", "/nonexistent.crt",
+       "--tls-key", "/nonexistent.key"},
+      FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_LISTEN", "0.0.0.0:50051"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->migrate_only);
+  config = ParseServerConfig({}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"},
+                                          {"RQS_LISTEN", "0.0.0.0:50051"},
+                                          {"RQS_MIGRATE_ONLY", "1"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+
+  // Without the switch the same settings are refused.
+  EXPECT_EQ(ParseServerConfig(
+                {}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"}, {"RQS_LISTEN", "0.0.0.0:50051"}}))
+                .status()
+                .message(),
+            "--listen (RQS_LISTEN): refusing plaintext on non-loopback address '0.0.0.0:50051'; "
+            "give --tls-cert and --tls-key, or listen on localhost");
+}
+
+TEST(ServerConfigTest, RejectsBadMigrateOnlySettingsWithExactMessages) {
+  struct Case {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{},
+       {{"RQS_MIGRATE_ONLY", "maybe"}},
+       "--migrate-only (RQS_MIGRATE_ONLY): 'maybe' is not a yes/no value (1, true, yes or 0, "
+       "false, no)"},
+      {{"--migrate-only=2"},
+       {},
+       "--migrate-only (RQS_MIGRATE_ONLY): '2' is not a yes/no value (1, true, yes or 0, false, "
+       "no)"},
+      {{"--migrate-only", "yes"}, {}, "unknown argument 'yes'; see rqs-server --help"},
+      // The database is what it migrates: still required.
+      {{"--migrate-only"},
+       {{"RQS_DATABASE_URL", ""}},
+       "no database: set --database-url or RQS_DATABASE_URL (a libpq connection string, "
+       "e.g. 'postgresql:///rqs?host=/var/run/postgresql')"},
+      // Values are still checked for form, even those it does not use.
+      {{"--migrate-only", "--listen", "nonsense"},
+       {},
+       "--listen (RQS_LISTEN): 'nonsense' is not HOST:PORT with a port 0..65535 (IPv6 hosts in "
+       "brackets, e.g. [::1]:50051)"},
+      {{"--migrate-only", "--pool-size", "0"},
+       {},
+       "--pool-size (RQS_POOL_SIZE): '0' is not a number 1..256"},
+      {{"--migrate-only", "--tls-cert", "/etc/hostname"},
+       {},
+       "TLS needs both --tls-cert (RQS_TLS_CERT) and --tls-key (RQS_TLS_KEY)"},
+  };
+  for (const Case& c : cases) {
+    std::map<std::string, std::string> env = {{"RQS_DATABASE_URL", "dbname=rqs"}};
+    for (const auto& [name, value] : c.env) env[name] = value;
+    absl::StatusOr<ServerConfig> config = ParseServerConfig(c.args, FakeEnv(env));
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_EQ(config.status().message(), c.message);
+  }
+}
+
+TEST(ServerConfigTest, UsageDescribesTheNewFlags) {
+  const std::string usage = ServerUsage();
+  EXPECT_THAT(usage, HasSubstr("--health-listen HOST:PORT"));
+  EXPECT_THAT(usage, HasSubstr("RQS_HEALTH_LISTEN"));
+  EXPECT_THAT(usage, HasSubstr("--migrate-only"));
+  EXPECT_THAT(usage, HasSubstr("RQS_MIGRATE_ONLY"));
+}
+
 TEST(ServerConfigTest, Loopback) {
   EXPECT_TRUE(IsLoopback("localhost:1"));
   EXPECT_TRUE(IsLoopback("127.0.0.1:0"));
