@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <future>
 #include <iostream>
 #include <memory>
@@ -16,6 +16,7 @@
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -99,8 +100,8 @@ class ConsensusTest : public testing::PgTest {
     input.round = round;
     input.instrument_version = "rqs2-2024.1";
     input.server_version = "0.1.0";
-    input.idempotency_key = key.empty() ? absl::StrCat("k", study_id, "-", rater_id, "-", round)
-                                        : key;
+    input.idempotency_key =
+        key.empty() ? absl::StrCat("k", study_id, "-", rater_id, "-", round) : key;
     Answer first;
     first.criterion = 1;
     first.option_ids = {"protocol_public"};
@@ -159,8 +160,7 @@ class ConsensusTest : public testing::PgTest {
               const StudyConsensusState& state) -> absl::StatusOr<StudyTransitionWrite> {
       if (!state.rounds.empty()) return absl::FailedPreconditionError("round 1 already closed");
       StudyTransitionWrite write;
-      write.closed_round =
-          Round(1, scoring::StudyDecision::kContinue, scoring::EndReason::kNone);
+      write.closed_round = Round(1, scoring::StudyDecision::kContinue, scoring::EndReason::kNone);
       return write;
     };
   }
@@ -271,8 +271,7 @@ TEST_F(ConsensusTest, SetReviewPolicyValidatesAndLocksOnceRoundOneOpens) {
   bad.level_threshold_percent = 101;
   EXPECT_EQ(store_->SetReviewPolicy(review_.id, bad, 0).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->SetReviewPolicy(9999, policy, 0).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->SetReviewPolicy(9999, policy, 0).status().code(), absl::StatusCode::kNotFound);
 
   // A draft opens round 1 and fixes the policy.
   Study study = MakeStudy("S1");
@@ -296,8 +295,7 @@ TEST_F(ConsensusTest, PolicyChangeAndFirstAssessmentAreSerialised) {
   // exists: either the change lands before round 1, or it is refused.
   for (int i = 0; i < 5; ++i) {
     Review review = MakeReview(coordinator_.id, "race " + std::to_string(i));
-    ASSERT_TRUE(
-        store_->AddReviewMember(review.id, raters_[0].id, ReviewRole::kRater, 0).ok());
+    ASSERT_TRUE(store_->AddReviewMember(review.id, raters_[0].id, ReviewRole::kRater, 0).ok());
     NewStudy new_study;
     new_study.review_id = review.id;
     new_study.title = "S";
@@ -307,19 +305,19 @@ TEST_F(ConsensusTest, PolicyChangeAndFirstAssessmentAreSerialised) {
     AssessmentInput draft = Input(study.id, raters_[0].id);
     auto set = std::async(std::launch::async,
                           [&] { return store_->SetReviewPolicy(review.id, policy, 0); });
-    auto save = std::async(std::launch::async,
-                           [&] { return store_->SaveDraft(draft, raters_[0].id); });
+    auto save =
+        std::async(std::launch::async, [&] { return store_->SaveDraft(draft, raters_[0].id); });
     ASSERT_TRUE(save.get().ok());
     absl::StatusOr<ReviewPolicy> set_result = set.get();
     if (!set_result.ok()) {
       EXPECT_EQ(set_result.status().code(), absl::StatusCode::kFailedPrecondition);
     }
     // The audit log orders the two: a policy update must precede the draft.
-    EXPECT_EQ(Exec(absl::StrCat(
-                  "SELECT count(*) FROM audit_log p, audit_log a WHERE p.entity = "
-                  "'review_policies' AND p.operation = 'UPDATE' AND p.entity_id = '",
-                  review.id, "' AND a.entity = 'assessments' AND a.after ->> 'review_id' = '",
-                  review.id, "' AND p.id > a.id")),
+    EXPECT_EQ(Exec(absl::StrCat("SELECT count(*) FROM audit_log p, audit_log a WHERE p.entity = "
+                                "'review_policies' AND p.operation = 'UPDATE' AND p.entity_id = '",
+                                review.id,
+                                "' AND a.entity = 'assessments' AND a.after ->> 'review_id' = '",
+                                review.id, "' AND p.id > a.id")),
               "0");
   }
 }
@@ -378,8 +376,8 @@ TEST_F(ConsensusTest, TransitionStudiesWritesEverythingAndReadsItBack) {
     write.consensus = consensus;
     return write;
   };
-  ASSERT_OK_AND_ASSIGN(states, store_->TransitionStudies(review_.id, {}, transition, "Finalise",
-                                                         coordinator_.id));
+  ASSERT_OK_AND_ASSIGN(
+      states, store_->TransitionStudies(review_.id, {}, transition, "Finalise", coordinator_.id));
   EXPECT_EQ(calls, 2);
   ASSERT_THAT(states, SizeIs(2));
   EXPECT_EQ(states[1].study.id, untouched.id);
@@ -564,8 +562,7 @@ TEST_F(ConsensusTest, AdjudicationsAndConsensusAreWrittenOnce) {
   // The primary key refuses a duplicate even past the store's own check.
   EXPECT_THAT(Exec(absl::StrCat("INSERT INTO adjudications (study_id, review_id, criterion, "
                                 "awarded_points, reason, adjudicated_by) VALUES (",
-                                study.id, ", ", review_.id, ", 3, 0, 'x', ", coordinator_.id,
-                                ")")),
+                                study.id, ", ", review_.id, ", 3, 0, 'x', ", coordinator_.id, ")")),
               HasSubstr("duplicate key"));
 
   const auto finalise = [&] {
@@ -675,14 +672,14 @@ TEST_F(ConsensusTest, HistoryTablesRefuseUpdateDeleteAndTruncate) {
                       "Finalise", coordinator_.id)
                   .ok());
   Exec(absl::StrCat("SELECT rqs_sequence_review_events(", review_.id, ")"));
-  const std::pair<const char*, const char*> tables[] = {
-      {"study_rounds", "changed_answers = false"},  {"round_criteria", "required = 0"},
-      {"adjudications", "reason = 'forged'"},       {"study_consensus", "total = 99"},
-      {"review_events", "round = 9"}};
+  const std::pair<const char*, const char*> tables[] = {{"study_rounds", "changed_answers = false"},
+                                                        {"round_criteria", "required = 0"},
+                                                        {"adjudications", "reason = 'forged'"},
+                                                        {"study_consensus", "total = 99"},
+                                                        {"review_events", "round = 9"}};
   for (const auto& [table, assignment] : tables) {
     ASSERT_EQ(Exec(absl::StrCat("SELECT count(*) > 0 FROM ", table)), "t") << table;
-    EXPECT_THAT(Exec(absl::StrCat("UPDATE ", table, " SET ", assignment)),
-                HasSubstr("append-only"))
+    EXPECT_THAT(Exec(absl::StrCat("UPDATE ", table, " SET ", assignment)), HasSubstr("append-only"))
         << table;
     EXPECT_THAT(Exec(absl::StrCat("DELETE FROM ", table)), HasSubstr("append-only")) << table;
     EXPECT_THAT(Exec(absl::StrCat("TRUNCATE ", table, " CASCADE")), HasSubstr("append-only"))
@@ -773,9 +770,9 @@ TEST_F(ConsensusTest, ARefusingCheckWritesNothing) {
     ADD_FAILURE() << "on_round_complete must not run";
     return absl::StatusOr<StudyTransitionWrite>(StudyTransitionWrite());
   };
-  EXPECT_EQ(store_->SubmitAssessment(Input(study.id, raters_[0].id), raters_[0].id, &rules)
-                .status(),
-            absl::FailedPreconditionError("criterion 1 is not open in round 2"));
+  EXPECT_EQ(
+      store_->SubmitAssessment(Input(study.id, raters_[0].id), raters_[0].id, &rules).status(),
+      absl::FailedPreconditionError("criterion 1 is not open in round 2"));
   AssessmentInput draft = Input(study.id, raters_[0].id);
   draft.idempotency_key.clear();
   EXPECT_EQ(store_->SaveDraft(draft, raters_[0].id, &rules).status(),
@@ -791,17 +788,15 @@ TEST_F(ConsensusTest, ARefusingCheckWritesNothing) {
     ++checks;
     return absl::OkStatus();
   };
-  ASSERT_OK_AND_ASSIGN(first,
-                       store_->SubmitAssessment(Input(study.id, raters_[0].id), raters_[0].id,
-                                                &rules));
+  ASSERT_OK_AND_ASSIGN(
+      first, store_->SubmitAssessment(Input(study.id, raters_[0].id), raters_[0].id, &rules));
   EXPECT_FALSE(first.replayed);
   rules.check = [&](const ReviewPolicy&, const StudyConsensusState&, const AssessmentInput&) {
     ++checks;
     return absl::FailedPreconditionError("round closed");
   };
-  ASSERT_OK_AND_ASSIGN(replay,
-                       store_->SubmitAssessment(Input(study.id, raters_[0].id), raters_[0].id,
-                                                &rules));
+  ASSERT_OK_AND_ASSIGN(
+      replay, store_->SubmitAssessment(Input(study.id, raters_[0].id), raters_[0].id, &rules));
   EXPECT_TRUE(replay.replayed);
   EXPECT_EQ(replay.assessment.id, first.assessment.id);
   EXPECT_EQ(checks, 3);
@@ -829,13 +824,13 @@ TEST_F(ConsensusTest, TheLastSubmissionOfThePanelClosesTheRoundOnce) {
   }
   EXPECT_EQ(completions.load(), 0);
   EXPECT_EQ(Exec("SELECT count(*) FROM study_rounds"), "0");
-  ASSERT_OK_AND_ASSIGN(last, store_->SubmitAssessment(Input(study.id, raters_[2].id),
-                                                      raters_[2].id, &rules));
+  ASSERT_OK_AND_ASSIGN(
+      last, store_->SubmitAssessment(Input(study.id, raters_[2].id), raters_[2].id, &rules));
   EXPECT_FALSE(last.replayed);
   EXPECT_EQ(completions.load(), 1);
   // A replay of the last submission completes nothing again.
-  ASSERT_OK_AND_ASSIGN(replay, store_->SubmitAssessment(Input(study.id, raters_[2].id),
-                                                        raters_[2].id, &rules));
+  ASSERT_OK_AND_ASSIGN(
+      replay, store_->SubmitAssessment(Input(study.id, raters_[2].id), raters_[2].id, &rules));
   EXPECT_TRUE(replay.replayed);
   EXPECT_EQ(completions.load(), 1);
 
@@ -919,6 +914,131 @@ TEST_F(ConsensusTest, ListReviewEventsPagesById) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(ConsensusTest, EventsWaitInTheOutboxUntilAReaderNumbersThemInCommitOrder) {
+  Study study = MakeStudy("S1");
+  SubmitAll(study.id);
+  // Recorded by the submissions, numbered by nobody yet.
+  EXPECT_EQ(Exec("SELECT count(*) FROM review_event_outbox"), "3");
+  EXPECT_EQ(Exec("SELECT count(*) FROM review_events"), "0");
+  ASSERT_OK_AND_ASSIGN(events, store_->ListReviewEvents(review_.id, 0));
+  ASSERT_THAT(events, SizeIs(3));
+  EXPECT_EQ(Exec("SELECT count(*) FROM review_event_outbox"), "0");
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].rater_id, raters_[i].id);
+    if (i > 0) {
+      EXPECT_GT(events[i].id, events[i - 1].id);
+    }
+  }
+  // An uncommitted event is not moved, and a mover waits for the one before.
+  pqxx::connection writer(conninfo_);
+  pqxx::work pending(writer);
+  pending.exec_params(
+      "INSERT INTO review_event_outbox (review_id, study_id, round, kind) "
+      "VALUES ($1, $2, 1, 'ROUND_CLOSED')",
+      review_.id, study.id);
+  pending.exec_params("SELECT rqs_sequence_review_events($1)", review_.id);
+  auto blocked =
+      std::async(std::launch::async, [&] { return store_->ListReviewEvents(review_.id, 0); });
+  // The reader waits for the pending mover's lock (seen in pg_locks, not
+  // timed).
+  bool waiting = false;
+  for (int attempt = 0; attempt < 3000 && !waiting; ++attempt) {
+    waiting =
+        Exec("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == "1";
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(waiting);
+  pending.commit();
+  absl::StatusOr<std::vector<ReviewEvent>> after = blocked.get();
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_THAT(*after, SizeIs(4));
+  EXPECT_EQ(after->back().kind, ReviewEventKind::kRoundClosed);
+  EXPECT_GT(after->back().id, events.back().id);
+}
+
+TEST_F(ConsensusTest, RoundZeroIsTheOpenRoundChosenWithTheStudyLocked) {
+  Study study = MakeStudy("S1");
+  AssessmentRules rules;
+  int chosen = 0;
+  rules.open_round = [&](const ReviewPolicy&, const StudyConsensusState& state) {
+    chosen = static_cast<int>(state.rounds.size()) + 1;
+    return chosen;
+  };
+  AssessmentInput input = Input(study.id, raters_[0].id, /*round=*/0, "round-zero");
+  // Without rules the store cannot choose a round.
+  EXPECT_EQ(store_->SubmitAssessment(input, raters_[0].id).status(),
+            absl::InvalidArgumentError("round must be >= 1"));
+  ASSERT_OK_AND_ASSIGN(first, store_->SubmitAssessment(input, raters_[0].id, &rules));
+  EXPECT_EQ(chosen, 1);
+  EXPECT_EQ(first.assessment.round, 1);
+  EXPECT_FALSE(first.replayed);
+  // The written assessment is returned as stored.
+  ASSERT_OK_AND_ASSIGN(stored, store_->GetAssessment(first.assessment.id));
+  EXPECT_EQ(stored.answers.size(), first.assessment.answers.size());
+  for (size_t i = 0; i < stored.answers.size(); ++i) {
+    EXPECT_EQ(stored.answers[i].criterion, first.assessment.answers[i].criterion);
+    EXPECT_EQ(stored.answers[i].option_ids, first.assessment.answers[i].option_ids);
+    EXPECT_EQ(stored.answers[i].rationale, first.assessment.answers[i].rationale);
+  }
+  EXPECT_EQ(stored.submitted_at, first.assessment.submitted_at);
+  EXPECT_EQ(stored.updated_at, first.assessment.updated_at);
+
+  // Round 1 closes; a retry of the same key still replays round 1, while a
+  // new key goes to round 2.
+  ASSERT_TRUE(store_
+                  ->TransitionStudies(review_.id, {study.id}, CloseFirstRound(), "CloseRound",
+                                      coordinator_.id)
+                  .ok());
+  chosen = 0;
+  ASSERT_OK_AND_ASSIGN(retry, store_->SubmitAssessment(input, raters_[0].id, &rules));
+  EXPECT_TRUE(retry.replayed);
+  EXPECT_EQ(retry.assessment.id, first.assessment.id);
+  EXPECT_EQ(chosen, 0);
+  AssessmentInput next = Input(study.id, raters_[0].id, /*round=*/0, "round-zero-next");
+  next.answers.resize(1);
+  ASSERT_OK_AND_ASSIGN(second, store_->SubmitAssessment(next, raters_[0].id, &rules));
+  EXPECT_EQ(second.assessment.round, 2);
+  // The same key for another study is refused.
+  Study other = MakeStudy("S2");
+  AssessmentInput elsewhere = Input(other.id, raters_[0].id, /*round=*/0, "round-zero");
+  EXPECT_EQ(store_->SubmitAssessment(elsewhere, raters_[0].id, &rules).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  // A draft for round 0 too.
+  AssessmentInput draft = Input(other.id, raters_[1].id, /*round=*/0);
+  draft.idempotency_key.clear();
+  ASSERT_OK_AND_ASSIGN(saved, store_->SaveDraft(draft, raters_[1].id, &rules));
+  EXPECT_EQ(saved.round, 1);
+  EXPECT_EQ(saved.status, AssessmentStatus::kDraft);
+  EXPECT_EQ(saved.answers.size(), draft.answers.size());
+}
+
+TEST_F(ConsensusTest, StudyAccessReadsMembershipStudyAndAssignmentAtOnce) {
+  Study study = MakeStudy("S1");
+  User outsider = MakeUser("outsider");
+  ASSERT_OK_AND_ASSIGN(rater, store_->GetStudyAccess(review_.id, study.id, raters_[0].id));
+  EXPECT_EQ(rater.review.id, review_.id);
+  EXPECT_EQ(rater.role, ReviewRole::kRater);
+  ASSERT_TRUE(rater.study.has_value());
+  EXPECT_EQ(rater.study->title, "S1");
+  EXPECT_TRUE(rater.assigned);
+
+  ASSERT_OK_AND_ASSIGN(coordinator, store_->GetStudyAccess(review_.id, study.id, coordinator_.id));
+  EXPECT_EQ(coordinator.role, ReviewRole::kCoordinator);
+  EXPECT_FALSE(coordinator.assigned);
+
+  ASSERT_OK_AND_ASSIGN(stranger, store_->GetStudyAccess(review_.id, study.id, outsider.id));
+  EXPECT_FALSE(stranger.role.has_value());
+
+  Review foreign = MakeReview(coordinator_.id, "Other");
+  ASSERT_OK_AND_ASSIGN(elsewhere, store_->GetStudyAccess(foreign.id, study.id, coordinator_.id));
+  EXPECT_FALSE(elsewhere.study.has_value());
+  ASSERT_OK_AND_ASSIGN(missing, store_->GetStudyAccess(review_.id, 999999, raters_[0].id));
+  EXPECT_FALSE(missing.study.has_value());
+  EXPECT_FALSE(missing.assigned);
+  EXPECT_EQ(store_->GetStudyAccess(999999, study.id, raters_[0].id).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 // --- Concurrency ---
 
 TEST_F(ConsensusTest, ConcurrentTransitionsCloseARoundOnce) {
@@ -950,8 +1070,7 @@ TEST_F(ConsensusTest, ConcurrentTransitionsCloseARoundOnce) {
 TEST_F(ConsensusTest, ConcurrentLastSubmissionsCompleteTheRoundOnce) {
   std::atomic<int> completions{0};
   AssessmentRules rules;
-  rules.check = [](const ReviewPolicy&, const StudyConsensusState& state,
-                   const AssessmentInput&) {
+  rules.check = [](const ReviewPolicy&, const StudyConsensusState& state, const AssessmentInput&) {
     return state.rounds.empty() ? absl::OkStatus() : absl::FailedPreconditionError("closed");
   };
   rules.on_round_complete = [&](const ReviewPolicy& policy, const StudyConsensusState& state) {
@@ -1040,9 +1159,7 @@ TEST_F(ConsensusTest, ListenerHearsCommittedEventsOnly) {
   }
   // ...then one of the other review that commits. Notifications arrive in
   // commit order, so once the second is here the first would have been.
-  ASSERT_TRUE(store_
-                  ->SubmitAssessment(Input(other_study.id, raters_[0].id), raters_[0].id)
-                  .ok());
+  ASSERT_TRUE(store_->SubmitAssessment(Input(other_study.id, raters_[0].id), raters_[0].id).ok());
   ASSERT_TRUE(notifications.WaitFor(other.id));
   EXPECT_EQ(notifications.Count(review_.id), 0);
   EXPECT_EQ(notifications.Count(0), 0);
@@ -1054,11 +1171,9 @@ TEST_F(ConsensusTest, ListenerHearsCommittedEventsOnly) {
 TEST_F(ConsensusTest, ListenerReconnectsAfterItsBackendIsTerminated) {
   Notifications notifications;
   const std::string application = database_ + "_listener";
-  ASSERT_OK_AND_ASSIGN(
-      listener, ReviewEventListener::Start(conninfo_ + " application_name=" + application,
-                                           [&](int64_t review_id) {
-                                             notifications.Add(review_id);
-                                           }));
+  ASSERT_OK_AND_ASSIGN(listener, ReviewEventListener::Start(
+                                     conninfo_ + " application_name=" + application,
+                                     [&](int64_t review_id) { notifications.Add(review_id); }));
   Study study = MakeStudy("S1");
   ASSERT_TRUE(store_->SubmitAssessment(Input(study.id, raters_[0].id), raters_[0].id).ok());
   ASSERT_TRUE(notifications.WaitFor(review_.id));
@@ -1073,9 +1188,8 @@ TEST_F(ConsensusTest, ListenerReconnectsAfterItsBackendIsTerminated) {
 }
 
 TEST_F(ConsensusTest, ListenerStartFailsWhenTheDatabaseIsUnreachable) {
-  absl::StatusOr<std::unique_ptr<ReviewEventListener>> listener =
-      ReviewEventListener::Start("host=/nonexistent-rqs-dir port=1 dbname=none connect_timeout=2",
-                                 [](int64_t) {});
+  absl::StatusOr<std::unique_ptr<ReviewEventListener>> listener = ReviewEventListener::Start(
+      "host=/nonexistent-rqs-dir port=1 dbname=none connect_timeout=2", [](int64_t) {});
   EXPECT_EQ(listener.status().code(), absl::StatusCode::kUnavailable) << listener.status();
 }
 
@@ -1086,31 +1200,41 @@ TEST_F(ConsensusTest, ListsTheStatesOfALargeReviewQuickly) {
   constexpr int kCriteria = 42;
   // Bulk load with triggers off (a session of the superuser the tests run
   // as): the audit log is not what is measured here.
-  const std::string raters = absl::StrCat("ARRAY[", raters_[0].id, ",", raters_[1].id, ",",
-                                          raters_[2].id, "]::bigint[]");
+  const std::string raters =
+      absl::StrCat("ARRAY[", raters_[0].id, ",", raters_[1].id, ",", raters_[2].id, "]::bigint[]");
   const std::string load = absl::StrCat(
       "SET session_replication_role = replica;"
       "INSERT INTO studies (review_id, title, study_type) "
-      "  SELECT ", review_.id, ", 'Study ' || n, 'HCR' FROM generate_series(1, ", kStudies,
+      "  SELECT ",
+      review_.id, ", 'Study ' || n, 'HCR' FROM generate_series(1, ", kStudies,
       ") n;"
       "INSERT INTO assignments (review_id, study_id, rater_id) "
-      "  SELECT s.review_id, s.id, r FROM studies s, unnest(", raters, ") r WHERE s.review_id = ",
-      review_.id, ";"
+      "  SELECT s.review_id, s.id, r FROM studies s, unnest(",
+      raters, ") r WHERE s.review_id = ", review_.id,
+      ";"
       "INSERT INTO assessments (review_id, study_id, rater_id, round, status, instrument_id, "
       "  instrument_version, server_version, idempotency_key, submitted_at) "
       "  SELECT g.review_id, g.study_id, g.rater_id, 1, 'SUBMITTED', 'rqs2', 'v', 'v', "
-      "    'k' || g.study_id, now() FROM assignments g WHERE g.review_id = ", review_.id, ";"
+      "    'k' || g.study_id, now() FROM assignments g WHERE g.review_id = ",
+      review_.id,
+      ";"
       "INSERT INTO assessment_answers (assessment_id, criterion, option_ids, points, rationale) "
       "  SELECT a.id, c, ARRAY['option_' || (c % 3)], c % 3, 'Because of the methods section' "
-      "  FROM assessments a, generate_series(1, ", kCriteria, ") c;"
+      "  FROM assessments a, generate_series(1, ",
+      kCriteria,
+      ") c;"
       "INSERT INTO study_rounds (study_id, review_id, round, close_reason, changed_answers, "
       "  decision, end_reason) SELECT id, review_id, 1, 'ALL_SUBMITTED', true, 'CONTINUE', "
-      "  'NONE' FROM studies WHERE review_id = ", review_.id, ";"
+      "  'NONE' FROM studies WHERE review_id = ",
+      review_.id,
+      ";"
       "INSERT INTO round_criteria (study_id, round, criterion, agreed, agreed_key, "
       "  agreed_option_ids, agreed_points, distribution, raters_answered, required) "
       "  SELECT r.study_id, 1, c, c % 2 = 0, CASE WHEN c % 2 = 0 THEN 'option:a' END, "
       "    '{a}', 1, '{\"option:a\": 2, \"option:b\": 1}', 3, 3 "
-      "  FROM study_rounds r, generate_series(1, ", kCriteria, ") c;"
+      "  FROM study_rounds r, generate_series(1, ",
+      kCriteria,
+      ") c;"
       "ANALYZE;");
   ASSERT_EQ(Exec(load), "");
 
