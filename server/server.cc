@@ -117,6 +117,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, credentials, &server->port_);
+  // gRPC binds with SO_REUSEPORT by default: a second server (say, a stale
+  // one) would silently share the port and its clients. Fail instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   // Exports of large reviews are bigger than any request needs to be.
   builder.SetMaxSendMessageSize(kMaxResponseBytes);

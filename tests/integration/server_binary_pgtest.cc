@@ -152,6 +152,18 @@ TEST_F(ServerBinaryTest, ServesStopsCleanlyAndKeepsDataAcrossRestarts) {
   std::remove(token_file.c_str());
 }
 
+TEST_F(ServerBinaryTest, ASecondServerOnTheSamePortFailsInsteadOfSharingIt) {
+  ServerProcess first(RQS_SERVER_BINARY, {"--listen", "127.0.0.1:0", "--pool-size", "1"},
+                      {{"RQS_DATABASE_URL", conninfo_}, {"RQS_ADMIN_TOKEN_FILE", ""}});
+  const std::string address = first.WaitForAddress();
+  ASSERT_FALSE(address.empty()) << first.Stdout() << first.Stderr();
+  ServerProcess second(RQS_SERVER_BINARY, {"--listen", address, "--pool-size", "1"},
+                       {{"RQS_DATABASE_URL", conninfo_}, {"RQS_ADMIN_TOKEN_FILE", ""}});
+  EXPECT_EQ(second.Wait(), 1) << second.Stdout();
+  EXPECT_THAT(second.Stderr(), HasSubstr("cannot listen on '" + address + "'"));
+  EXPECT_EQ(first.Stop(), 0) << first.Stderr();
+}
+
 TEST_F(ServerBinaryTest, BadConfigurationFailsFastWithAClearMessage) {
   struct Case {
     std::vector<std::string> args;
