@@ -226,6 +226,28 @@ std::vector<std::string> TextArray(const pqxx::field& field) {
   return values;
 }
 
+// Adds answer rows (assessment id, criterion, option ids, points, rationale,
+// evidence page, section and quote) to their assessments in `by_id`, then
+// sorts each assessment's answers by criterion.
+template <typename Rows>
+void AttachAnswers(const Rows& rows, std::unordered_map<int64_t, Assessment*>& by_id) {
+  for (const pqxx::row& row : rows) {
+    Answer answer;
+    answer.criterion = row[1].template as<int>();
+    answer.option_ids = TextArray(row[2]);
+    answer.points = row[3].template as<int>();
+    answer.rationale = row[4].template as<std::string>();
+    answer.evidence.page = row[5].template as<std::string>();
+    answer.evidence.section = row[6].template as<std::string>();
+    answer.evidence.quote = row[7].template as<std::string>();
+    by_id.at(row[0].template as<int64_t>())->answers.push_back(std::move(answer));
+  }
+  for (auto& [id, assessment] : by_id) {
+    std::sort(assessment->answers.begin(), assessment->answers.end(),
+              [](const Answer& a, const Answer& b) { return a.criterion < b.criterion; });
+  }
+}
+
 // Fills in the answers of `assessments` with one query.
 void LoadAnswers(pqxx::transaction_base& txn, std::vector<Assessment>& assessments) {
   if (assessments.empty()) return;
@@ -243,21 +265,7 @@ void LoadAnswers(pqxx::transaction_base& txn, std::vector<Assessment>& assessmen
       "evidence_page, evidence_section, evidence_quote "
       "FROM assessment_answers WHERE assessment_id = ANY($1::bigint[])",
       absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
-  for (const pqxx::row& row : rows) {
-    Answer answer;
-    answer.criterion = row[1].as<int>();
-    answer.option_ids = TextArray(row[2]);
-    answer.points = row[3].as<int>();
-    answer.rationale = row[4].as<std::string>();
-    answer.evidence.page = row[5].as<std::string>();
-    answer.evidence.section = row[6].as<std::string>();
-    answer.evidence.quote = row[7].as<std::string>();
-    by_id.at(row[0].as<int64_t>())->answers.push_back(std::move(answer));
-  }
-  for (Assessment& assessment : assessments) {
-    std::sort(assessment.answers.begin(), assessment.answers.end(),
-              [](const Answer& a, const Answer& b) { return a.criterion < b.criterion; });
-  }
+  AttachAnswers(rows, by_id);
 }
 
 // The assessments of `rows` (the columns of kAssessmentColumns), answers
@@ -533,38 +541,142 @@ std::vector<Answer> AnswersFromJson(const std::string& text) {
 
 // Which studies LoadStates reads: those of the review ($1) whose id is in
 // $2, a bigint[] literal; all of them when $2 is empty. The condition folds
-// to one of its branches when planned with the actual parameters. With
-// `one`, $2 holds exactly one id, and the condition is an equality that a
-// prepared statement's generic plan serves by index.
-std::string InIds(absl::string_view id_column, bool one = false) {
-  if (one) return absl::StrCat(id_column, " = ($2::bigint[])[1]");
+// to one of its branches when planned with the actual parameters.
+std::string InIds(absl::string_view id_column) {
   return absl::StrCat("(cardinality($2::bigint[]) = 0 OR ", id_column, " = ANY($2::bigint[]))");
 }
 
-// The same for a table with review_id and study_id columns.
-std::string InScope(absl::string_view table, bool one = false) {
-  return absl::StrCat(table, ".review_id = $1 AND ", InIds(absl::StrCat(table, ".study_id"), one));
+// The parts of a study's consensus state, each read by one query of
+// LoadStates: its columns (read by position by LoadStates), their number,
+// its table, the alias and study column its scope applies to, a further
+// condition and the order of its rows.
+enum StatePartId {
+  kStudiesPart,
+  kPanelPart,
+  kSubmissionsPart,
+  kSubmittedAnswersPart,
+  kRoundsPart,
+  kCriteriaPart,
+  kAdjudicationsPart,
+  kConsensusPart,
+  kDraftsPart,
+  kStatePartCount
+};
+
+struct StatePart {
+  const char* columns;
+  int width;
+  const char* from;
+  const char* alias;
+  const char* study_column;
+  const char* condition;
+  const char* order;
+};
+
+constexpr int kMaxStatePartWidth = 13;
+
+const StatePart& StatePartOf(StatePartId id) {
+  static const StatePart kParts[kStatePartCount] = {
+      {kStudyColumns, 10, "studies s", "s", "id", "", "s.id"},
+      {"g.study_id, g.rater_id", 2, "assignments g", "g", "study_id", "", "g.study_id, g.rater_id"},
+      {kAssessmentColumns, 13, "assessments a", "a", "study_id", " AND a.status = 'SUBMITTED'",
+       "a.study_id, a.rater_id, a.round"},
+      // Read with the other parts for one study only; LoadAnswers otherwise.
+      {"x.assessment_id, x.criterion, x.option_ids, x.points, x.rationale, x.evidence_page, "
+       "x.evidence_section, x.evidence_quote",
+       8, "assessment_answers x JOIN assessments a ON a.id = x.assessment_id", "a", "study_id",
+       " AND a.status = 'SUBMITTED'", ""},
+      {"r.study_id, r.round, r.close_reason, coalesce(r.closed_by, 0), "
+       "rqs_unix_micros(r.closed_at), array_to_json(r.missing_rater_ids)::text, "
+       "r.changed_answers, r.decision, r.end_reason",
+       9, "study_rounds r", "r", "study_id", "", "r.study_id, r.round"},
+      {"c.study_id, c.round, c.criterion, c.agreed, coalesce(c.agreed_key, ''), "
+       "c.agreed_option_ids, c.agreed_points, c.distribution::text, c.raters_answered, "
+       "c.required",
+       10, "round_criteria c JOIN study_rounds r ON r.study_id = c.study_id AND r.round = c.round",
+       "r", "study_id", "", ""},
+      {"j.study_id, j.criterion, j.option_ids, j.points, j.awarded_points, j.reason, "
+       "j.adjudicated_by, rqs_unix_micros(j.adjudicated_at)",
+       8, "adjudications j", "j", "study_id", "", "j.study_id, j.criterion"},
+      {"k.study_id, k.answers::text, k.total, k.max_total, k.percent, k.attained_level, "
+       "rqs_unix_micros(k.finalised_at)",
+       7, "study_consensus k", "k", "study_id", "", ""},
+      {"a.study_id, a.rater_id, a.round", 3, "assessments a", "a", "study_id",
+       " AND a.status = 'DRAFT'", "a.study_id, a.rater_id"},
+  };
+  return kParts[id];
+}
+
+// The review-wide query of a part: review $1, study ids $2 (see InIds).
+std::string StatePartSql(StatePartId id) {
+  const StatePart& part = StatePartOf(id);
+  return absl::StrCat("SELECT ", part.columns, " FROM ", part.from, " WHERE ", part.alias,
+                      ".review_id = $1 AND ",
+                      InIds(absl::StrCat(part.alias, ".", part.study_column)), part.condition,
+                      *part.order != '\0' ? " ORDER BY " : "", part.order);
+}
+
+// Every part of one study's state (review $1, study $2) in one statement:
+// each row is (part, its position in the part, the part's columns as text,
+// NULL-padded). Text, so that the parts share columns; the text forms parse
+// as the columns' own values do. Every submission reads one study's state,
+// so one round trip instead of nine matters.
+std::string OneStudyStateSql() {
+  std::vector<std::string> branches;
+  for (int id = 0; id < kStatePartCount; ++id) {
+    const StatePart& part = StatePartOf(static_cast<StatePartId>(id));
+    std::vector<std::string> names;
+    std::vector<std::string> texts;
+    for (int column = 1; column <= kMaxStatePartWidth; ++column) {
+      if (column <= part.width) {
+        names.push_back(absl::StrCat("c", column));
+        texts.push_back(absl::StrCat("t.c", column, "::text"));
+      } else {
+        texts.push_back("NULL");
+      }
+    }
+    branches.push_back(absl::StrCat(
+        "SELECT ", id, ", t.n, ", absl::StrJoin(texts, ", "), " FROM (SELECT ", part.columns,
+        ", row_number() OVER (", *part.order != '\0' ? "ORDER BY " : "", part.order, ") FROM ",
+        part.from, " WHERE ", part.alias, ".review_id = $1 AND ", part.alias, ".",
+        part.study_column, " = $2", part.condition, ") AS t(", absl::StrJoin(names, ", "), ", n)"));
+  }
+  return absl::StrCat(absl::StrJoin(branches, " UNION ALL "), " ORDER BY 1, 2");
+}
+
+// Reads every part of one study's state in one prepared statement; returns
+// each part's rows, sliced to the part's columns.
+std::vector<std::vector<pqxx::row>> ReadOneStudyState(pqxx::transaction_base& txn,
+                                                      int64_t review_id, int64_t study_id) {
+  static const std::string sql = OneStudyStateSql();
+  std::vector<std::vector<pqxx::row>> parts(kStatePartCount);
+  const pqxx::result rows = ExecPrepared(txn, "one_study_state", sql, review_id, study_id);
+  for (const pqxx::row& row : rows) {
+    const int id = row[0].as<int>();
+    const pqxx::row::size_type width =
+        static_cast<pqxx::row::size_type>(StatePartOf(static_cast<StatePartId>(id)).width);
+    parts.at(static_cast<size_t>(id)).push_back(row.slice(2, 2 + width));
+  }
+  return parts;
 }
 
 // Reads the consensus state of the review's studies in `study_ids` (all if
 // empty), ordered by study id, with a fixed number of set-based queries
-// however many studies there are.
+// however many studies there are (one for a single study).
 std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t review_id,
                                             const std::vector<int64_t>& study_ids) {
   const std::string ids = BigintArray(study_ids);
-  // Every submission reads the state of its one study: those statements are
-  // prepared. Review-wide reads stay unprepared, planned with their ids.
   const bool one = study_ids.size() == 1;
-  const auto exec = [&](const char* name, const std::string& sql) {
-    return one ? ExecPrepared(txn, name, sql, review_id, ids)
-               : txn.exec_params(sql, review_id, ids);
+  std::vector<std::vector<pqxx::row>> one_study;
+  if (one) one_study = ReadOneStudyState(txn, review_id, study_ids[0]);
+  const auto part_rows = [&](StatePartId id) -> std::vector<pqxx::row> {
+    if (one) return std::move(one_study[id]);
+    const pqxx::result result = txn.exec_params(StatePartSql(id), review_id, ids);
+    return std::vector<pqxx::row>(result.begin(), result.end());
   };
   std::vector<StudyConsensusState> states;
   std::unordered_map<int64_t, StudyConsensusState*> by_id;
-  for (const pqxx::row& row :
-       exec("state_studies",
-            absl::StrCat("SELECT ", kStudyColumns, " FROM studies s WHERE s.review_id = $1 AND ",
-                         InIds("s.id", one), " ORDER BY s.id"))) {
+  for (const pqxx::row& row : part_rows(kStudiesPart)) {
     states.emplace_back();
     states.back().study = ToStudy(row);
   }
@@ -573,17 +685,21 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     return *by_id.at(study_id.as<int64_t>());
   };
 
-  for (const pqxx::row& row :
-       exec("state_panel", absl::StrCat("SELECT g.study_id, g.rater_id FROM assignments g WHERE ",
-                                        InScope("g", one), " ORDER BY g.study_id, g.rater_id"))) {
+  for (const pqxx::row& row : part_rows(kPanelPart)) {
     state_of(row[0]).panel.push_back(row[1].as<int64_t>());
   }
 
-  std::vector<Assessment> submitted = AssessmentsWithAnswers(
-      txn, exec("state_submissions", absl::StrCat("SELECT ", kAssessmentColumns,
-                                                  " FROM assessments a WHERE ", InScope("a", one),
-                                                  " AND a.status = 'SUBMITTED' "
-                                                  "ORDER BY a.study_id, a.rater_id, a.round")));
+  std::vector<Assessment> submitted;
+  for (const pqxx::row& row : part_rows(kSubmissionsPart)) {
+    submitted.push_back(ToAssessment(row));
+  }
+  if (one) {
+    std::unordered_map<int64_t, Assessment*> submitted_by_id;
+    for (Assessment& assessment : submitted) submitted_by_id[assessment.id] = &assessment;
+    AttachAnswers(part_rows(kSubmittedAnswersPart), submitted_by_id);
+  } else {
+    LoadAnswers(txn, submitted);
+  }
   for (Assessment& assessment : submitted) {
     by_id.at(assessment.study_id)->submissions.push_back(std::move(assessment));
   }
@@ -595,12 +711,7 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
                      });
   }
 
-  for (const pqxx::row& row :
-       exec("state_rounds",
-            absl::StrCat("SELECT r.study_id, r.round, r.close_reason, coalesce(r.closed_by, 0), "
-                         "rqs_unix_micros(r.closed_at), array_to_json(r.missing_rater_ids)::text, "
-                         "r.changed_answers, r.decision, r.end_reason FROM study_rounds r WHERE ",
-                         InScope("r", one), " ORDER BY r.study_id, r.round"))) {
+  for (const pqxx::row& row : part_rows(kRoundsPart)) {
     ClosedRound round;
     round.round = row[1].as<int>();
     round.reason =
@@ -617,14 +728,7 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     state_of(row[0]).rounds.push_back(std::move(round));
   }
 
-  for (const pqxx::row& row :
-       exec("state_round_criteria",
-            absl::StrCat("SELECT c.study_id, c.round, c.criterion, c.agreed, "
-                         "coalesce(c.agreed_key, ''), c.agreed_option_ids, "
-                         "c.agreed_points, c.distribution::text, c.raters_answered, c.required "
-                         "FROM round_criteria c JOIN study_rounds r "
-                         "ON r.study_id = c.study_id AND r.round = c.round WHERE ",
-                         InScope("r", one)))) {
+  for (const pqxx::row& row : part_rows(kCriteriaPart)) {
     RoundCriterionRecord criterion;
     criterion.criterion = row[2].as<int>();
     criterion.agreed = row[3].as<bool>();
@@ -654,12 +758,7 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     }
   }
 
-  for (const pqxx::row& row :
-       exec("state_adjudications",
-            absl::StrCat("SELECT j.study_id, j.criterion, j.option_ids, "
-                         "j.points, j.awarded_points, j.reason, j.adjudicated_by, "
-                         "rqs_unix_micros(j.adjudicated_at) FROM adjudications j WHERE ",
-                         InScope("j", one), " ORDER BY j.study_id, j.criterion"))) {
+  for (const pqxx::row& row : part_rows(kAdjudicationsPart)) {
     AdjudicationRecord adjudication;
     adjudication.criterion = row[1].as<int>();
     adjudication.option_ids = TextArray(row[2]);
@@ -671,12 +770,7 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     state_of(row[0]).adjudications.push_back(std::move(adjudication));
   }
 
-  for (const pqxx::row& row :
-       exec("state_consensus",
-            absl::StrCat("SELECT k.study_id, k.answers::text, k.total, k.max_total, k.percent, "
-                         "k.attained_level, rqs_unix_micros(k.finalised_at) "
-                         "FROM study_consensus k WHERE ",
-                         InScope("k", one)))) {
+  for (const pqxx::row& row : part_rows(kConsensusPart)) {
     StudyConsensusRecord consensus;
     consensus.answers = AnswersFromJson(row[1].as<std::string>());
     consensus.total = row[2].as<int>();
@@ -695,11 +789,7 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
         state.rounds.empty() || state.rounds.back().decision == scoring::StudyDecision::kContinue;
     open_round[state.study.id] = open ? static_cast<int>(state.rounds.size()) + 1 : 0;
   }
-  for (const pqxx::row& row :
-       exec("state_drafts",
-            absl::StrCat("SELECT a.study_id, a.rater_id, a.round FROM assessments a WHERE ",
-                         InScope("a", one),
-                         " AND a.status = 'DRAFT' ORDER BY a.study_id, a.rater_id"))) {
+  for (const pqxx::row& row : part_rows(kDraftsPart)) {
     const int64_t study_id = row[0].as<int64_t>();
     if (row[2].as<int>() == open_round.at(study_id)) {
       by_id.at(study_id)->drafting.push_back(row[1].as<int64_t>());
