@@ -17,7 +17,8 @@
 #   bench/load.sh [BUILD_DIR]     # default: build; needs rqs-server and load_gen built
 #
 # Environment: LOAD_CONCURRENCY (16), LOAD_DURATION (20 s), LOAD_WARMUP (2 s),
-# LOAD_POOL_SIZE (server --pool-size, default 16), LOAD_READ_STUDIES (2000),
+# LOAD_POOL_SIZE (server --pool-size; default: the server's own, twice the
+# hardware threads and at least 4), LOAD_READ_STUDIES (2000),
 # LOAD_READ_RATERS (3), LOAD_SKIP_READ=1 to skip step 5.
 # Exit status: 0 all targets met, 1 a target missed or a step failed.
 set -euo pipefail
@@ -32,7 +33,7 @@ done
 concurrency=${LOAD_CONCURRENCY:-16}
 duration=${LOAD_DURATION:-20}
 warmup=${LOAD_WARMUP:-2}
-pool_size=${LOAD_POOL_SIZE:-16}
+pool_size=${LOAD_POOL_SIZE:-$(( $(nproc) * 2 > 4 ? $(nproc) * 2 : 4 ))}
 read_studies=${LOAD_READ_STUDIES:-2000}
 read_raters=${LOAD_READ_RATERS:-3}
 pg_bin=${RQS_PG_BIN:-/usr/lib/postgresql/15/bin}

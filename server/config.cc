@@ -1,8 +1,10 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -74,6 +76,11 @@ absl::Status CheckReadableFile(const Setting& setting, const std::string& path) 
 
 }  // namespace
 
+int DefaultPoolSize() {
+  const unsigned threads = std::thread::hardware_concurrency();
+  return std::clamp(2 * static_cast<int>(threads), 4, kMaxPoolSize);
+}
+
 EnvLookup ProcessEnv() {
   return [](absl::string_view name) -> std::optional<std::string> {
     const char* value = std::getenv(std::string(name).c_str());
@@ -98,7 +105,8 @@ std::string ServerUsage() {
          "  --admin-token-file F    RQS_ADMIN_TOKEN_FILE  token for the first admin, used only\n"
          "                                                when no user exists yet\n"
          "  --pool-size N           RQS_POOL_SIZE         database connections and workers,\n"
-         "                                                1..256, default 8\n"
+         "                                                1..256, default twice the hardware\n"
+         "                                                threads, at least 4\n"
          "  --tls-cert FILE         RQS_TLS_CERT          PEM certificate chain\n"
          "  --tls-key FILE          RQS_TLS_KEY           PEM private key\n"
          "  --health-listen HOST:PORT\n"

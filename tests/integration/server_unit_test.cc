@@ -34,7 +34,8 @@ TEST(ServerConfigTest, DefaultsAndEnvironment) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->database_url, "dbname=rqs");
   EXPECT_EQ(config->listen, "localhost:50051");
-  EXPECT_EQ(config->pool_size, 8);
+  EXPECT_EQ(config->pool_size, DefaultPoolSize());
+  EXPECT_GE(config->pool_size, 4);
   EXPECT_FALSE(config->UsesTls());
 
   config = ParseServerConfig({}, FakeEnv({{"RQS_DATABASE_URL", "dbname=rqs"},
