@@ -23,12 +23,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "db/migrate.h"
 #include "db/pool.h"
+#include "db/store_reads.h"
 #include "scoring/status_macros.h"
 
 namespace rqs::db {
@@ -247,18 +249,31 @@ void LoadAnswers(pqxx::transaction_base& txn, std::vector<Assessment>& assessmen
 }
 
 // Returns the assessments matching `where` (a constant SQL condition on
-// table alias `a` with placeholders for `args`), answers included.
+// table alias `a` with placeholders for `args`), answers included as
+// `detail` says.
 template <typename... Args>
-std::vector<Assessment> QueryAssessments(pqxx::transaction_base& txn, const char* where,
-                                         Args&&... args) {
+std::vector<Assessment> QueryAssessments(pqxx::transaction_base& txn, AnswerDetail detail,
+                                         const char* where, Args&&... args) {
   const pqxx::result rows =
       txn.exec_params(absl::StrCat("SELECT ", kAssessmentColumns, " FROM assessments a WHERE ",
                                    where, " ORDER BY a.study_id, a.rater_id, a.round"),
                       std::forward<Args>(args)...);
   std::vector<Assessment> assessments;
+  assessments.reserve(rows.size());
   for (const pqxx::row& row : rows) assessments.push_back(ToAssessment(row));
-  LoadAnswers(txn, assessments);
+  if (detail == AnswerDetail::kFull) {
+    LoadAnswers(txn, assessments);
+  } else {
+    internal::LoadAnswerScores(txn, assessments);
+  }
   return assessments;
+}
+
+// The same with whole answers.
+template <typename... Args>
+std::vector<Assessment> QueryAssessments(pqxx::transaction_base& txn, const char* where,
+                                         Args&&... args) {
+  return QueryAssessments(txn, AnswerDetail::kFull, where, std::forward<Args>(args)...);
 }
 
 absl::StatusOr<Assessment> QueryOneAssessment(pqxx::transaction_base& txn, int64_t id) {
@@ -504,7 +519,9 @@ std::string InScope(absl::string_view table) {
 // empty), ordered by study id, with a fixed number of set-based queries
 // however many studies there are.
 std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t review_id,
-                                            const std::vector<int64_t>& study_ids) {
+                                            const std::vector<int64_t>& study_ids,
+                                            StateDetail detail = StateDetail::kFull) {
+  const bool full = detail == StateDetail::kFull;
   const std::string ids = BigintArray(study_ids);
   std::vector<StudyConsensusState> states;
   std::unordered_map<int64_t, StudyConsensusState*> by_id;
@@ -528,7 +545,8 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
   }
 
   std::vector<Assessment> submitted = QueryAssessments(
-      txn, absl::StrCat(InScope("a"), " AND a.status = 'SUBMITTED'").c_str(), review_id, ids);
+      txn, full ? AnswerDetail::kFull : AnswerDetail::kScores,
+      absl::StrCat(InScope("a"), " AND a.status = 'SUBMITTED'").c_str(), review_id, ids);
   for (Assessment& assessment : submitted) {
     by_id.at(assessment.study_id)->submissions.push_back(std::move(assessment));
   }
@@ -563,30 +581,92 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     state_of(row[0]).rounds.push_back(std::move(round));
   }
 
-  for (const pqxx::row& row : txn.exec_params(
-           absl::StrCat("SELECT c.study_id, c.round, c.criterion, c.agreed, "
-                        "coalesce(c.agreed_key, ''), c.agreed_option_ids, "
-                        "c.agreed_points, c.distribution::text, c.raters_answered, c.required "
-                        "FROM round_criteria c JOIN study_rounds r "
-                        "ON r.study_id = c.study_id AND r.round = c.round WHERE ",
-                        InScope("r")),
-           review_id, ids)) {
-    RoundCriterionRecord criterion;
-    criterion.criterion = row[2].as<int>();
-    criterion.agreed = row[3].as<bool>();
-    criterion.agreed_key = row[4].as<std::string>();
-    criterion.agreed_option_ids = TextArray(row[5]);
-    criterion.agreed_points = row[6].as<int>();
-    // nlohmann's objects iterate in key order, the order promised.
-    const nlohmann::json distribution = nlohmann::json::parse(row[7].as<std::string>());
-    for (const auto& [key, count] : distribution.items()) {
-      criterion.distribution.emplace_back(key, count.get<int>());
+  if (full) {
+    // A review repeats a few distinct distributions and agreed options over
+    // tens of thousands of rows: each distinct text is parsed once.
+    std::unordered_map<std::string, std::vector<std::pair<std::string, int>>> distributions;
+    std::unordered_map<std::string, std::vector<std::string>> option_lists;
+    for (const pqxx::row& row : txn.exec_params(
+             absl::StrCat("SELECT c.study_id, c.round, c.criterion, c.agreed, "
+                          "coalesce(c.agreed_key, ''), c.agreed_option_ids, "
+                          "c.agreed_points, c.distribution::text, c.raters_answered, c.required "
+                          "FROM round_criteria c JOIN study_rounds r "
+                          "ON r.study_id = c.study_id AND r.round = c.round WHERE ",
+                          InScope("r")),
+             review_id, ids)) {
+      RoundCriterionRecord criterion;
+      criterion.criterion = row[2].as<int>();
+      criterion.agreed = row[3].as<bool>();
+      criterion.agreed_key = row[4].as<std::string>();
+      auto options = option_lists.find(row[5].c_str());
+      if (options == option_lists.end()) {
+        options = option_lists.emplace(row[5].c_str(), TextArray(row[5])).first;
+      }
+      criterion.agreed_option_ids = options->second;
+      criterion.agreed_points = row[6].as<int>();
+      auto distribution = distributions.find(row[7].c_str());
+      if (distribution == distributions.end()) {
+        std::vector<std::pair<std::string, int>> parsed;
+        const nlohmann::json json = nlohmann::json::parse(row[7].c_str());
+        // nlohmann's objects iterate in key order, the order promised.
+        for (const auto& [key, count] : json.items()) parsed.emplace_back(key, count.get<int>());
+        distribution = distributions.emplace(row[7].c_str(), std::move(parsed)).first;
+      }
+      criterion.distribution = distribution->second;
+      criterion.raters_answered = row[8].as<int>();
+      criterion.required = row[9].as<int>();
+      // Rounds are ordered and numbered from 1, so round n sits at n - 1.
+      state_of(row[0]).rounds.at(static_cast<size_t>(row[1].as<int>() - 1)).criteria.push_back(
+          std::move(criterion));
     }
-    criterion.raters_answered = row[8].as<int>();
-    criterion.required = row[9].as<int>();
-    // Rounds are ordered and numbered from 1, so round n sits at n - 1.
-    state_of(row[0]).rounds.at(static_cast<size_t>(row[1].as<int>() - 1)).criteria.push_back(
-        std::move(criterion));
+  } else {
+    // Criterion numbers and agreed flags from the rounds' copies (migration
+    // 0003), or from their rows for rounds without one.
+    std::set<std::pair<int64_t, int>> copied;
+    for (const pqxx::row& row : txn.exec_params(
+             absl::StrCat("SELECT o.study_id, o.round, o.criteria, o.agreed "
+                          "FROM round_outcomes o WHERE ",
+                          InScope("o")),
+             review_id, ids)) {
+      const std::vector<int> numbers =
+          internal::ParseIntArray(absl::string_view(row[2].c_str(), row[2].size()));
+      const std::vector<bool> agreed =
+          internal::ParseBoolArray(absl::string_view(row[3].c_str(), row[3].size()));
+      if (numbers.size() != agreed.size()) {
+        throw std::runtime_error("round outcome criteria and agreed flags differ in number");
+      }
+      const int round = row[1].as<int>();
+      std::vector<RoundCriterionRecord>& criteria =
+          state_of(row[0]).rounds.at(static_cast<size_t>(round - 1)).criteria;
+      criteria.resize(numbers.size());
+      for (std::size_t i = 0; i < numbers.size(); ++i) {
+        criteria[i].criterion = numbers[i];
+        criteria[i].agreed = agreed[i];
+      }
+      copied.emplace(row[0].as<int64_t>(), round);
+    }
+    std::vector<int64_t> uncopied_studies;
+    std::vector<int64_t> uncopied_rounds;
+    for (const StudyConsensusState& state : states) {
+      for (const ClosedRound& round : state.rounds) {
+        if (copied.count({state.study.id, round.round}) > 0) continue;
+        uncopied_studies.push_back(state.study.id);
+        uncopied_rounds.push_back(round.round);
+      }
+    }
+    if (!uncopied_studies.empty()) {
+      for (const pqxx::row& row : txn.exec_params(
+               "SELECT c.study_id, c.round, c.criterion, c.agreed FROM round_criteria c "
+               "JOIN unnest($1::bigint[], $2::bigint[]) AS u(study_id, round) "
+               "ON c.study_id = u.study_id AND c.round = u.round",
+               BigintArray(uncopied_studies), BigintArray(uncopied_rounds))) {
+        RoundCriterionRecord criterion;
+        criterion.criterion = row[2].as<int>();
+        criterion.agreed = row[3].as<bool>();
+        state_of(row[0]).rounds.at(static_cast<size_t>(row[1].as<int>() - 1)).criteria.push_back(
+            criterion);
+      }
+    }
   }
 
   // Unsorted, like the answers (see LoadAnswers): sorted below.
@@ -616,19 +696,24 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     state_of(row[0]).adjudications.push_back(std::move(adjudication));
   }
 
+  // Without texts, the answers come from their compact copy (migration
+  // 0003): parsing a review's consensus as JSON would cost as much as the
+  // rest of its state.
   for (const pqxx::row& row : txn.exec_params(
-           absl::StrCat("SELECT k.study_id, k.answers::text, k.total, k.max_total, k.percent, "
-                        "k.attained_level, rqs_unix_micros(k.finalised_at) "
-                        "FROM study_consensus k WHERE ",
-                        InScope("k")),
+           absl::StrCat("SELECT k.study_id, k.total, k.max_total, k.percent, "
+                        "k.attained_level, rqs_unix_micros(k.finalised_at), ",
+                        full ? "k.answers::text" : "k.answer_scores",
+                        " FROM study_consensus k WHERE ", InScope("k")),
            review_id, ids)) {
     StudyConsensusRecord consensus;
-    consensus.answers = AnswersFromJson(row[1].as<std::string>());
-    consensus.total = row[2].as<int>();
-    consensus.max_total = row[3].as<int>();
-    consensus.percent = row[4].as<double>();
-    consensus.attained_level = row[5].as<int>();
-    consensus.finalised_at = TimeAt(row[6]);
+    consensus.total = row[1].as<int>();
+    consensus.max_total = row[2].as<int>();
+    consensus.percent = row[3].as<double>();
+    consensus.attained_level = row[4].as<int>();
+    consensus.finalised_at = TimeAt(row[5]);
+    consensus.answers =
+        full ? AnswersFromJson(row[6].as<std::string>())
+             : internal::ParseAnswerScores(absl::string_view(row[6].c_str(), row[6].size()));
     state_of(row[0]).consensus = std::move(consensus);
   }
 
@@ -1659,13 +1744,14 @@ absl::StatusOr<Assessment> Store::FindAssessment(int64_t study_id, int64_t rater
 }
 
 absl::StatusOr<std::vector<Assessment>> Store::ListAssessments(
-    int64_t review_id, int64_t study_id, int64_t rater_id, std::optional<AssessmentStatus> status) {
+    int64_t review_id, int64_t study_id, int64_t rater_id, std::optional<AssessmentStatus> status,
+    AnswerDetail detail) {
   const std::string status_name =
       status.has_value() ? std::string(AssessmentStatusName(*status)) : std::string();
   return pool_->Run("ListAssessments",
                     [&](pqxx::connection& c) -> absl::StatusOr<std::vector<Assessment>> {
                       pqxx::read_transaction txn(c);
-                      return QueryAssessments(txn,
+                      return QueryAssessments(txn, detail,
                                               "a.review_id = $1 "
                                               "AND ($2::bigint = 0 OR a.study_id = $2::bigint) "
                                               "AND ($3::bigint = 0 OR a.rater_id = $3::bigint) "
@@ -1731,7 +1817,7 @@ absl::StatusOr<StudyConsensusState> Store::GetStudyConsensusState(int64_t study_
 }
 
 absl::StatusOr<std::vector<StudyConsensusState>> Store::ListStudyConsensusStates(
-    int64_t review_id) {
+    int64_t review_id, StateDetail detail) {
   return pool_->Run("ListStudyConsensusStates",
                     [&](pqxx::connection& c) -> absl::StatusOr<std::vector<StudyConsensusState>> {
                       SnapshotTransaction txn(c);
@@ -1740,7 +1826,7 @@ absl::StatusOr<std::vector<StudyConsensusState>> Store::ListStudyConsensusStates
                         return absl::NotFoundError(
                             absl::StrCat("review ", review_id, " not found"));
                       }
-                      return LoadStates(txn, review_id, {});
+                      return LoadStates(txn, review_id, {}, detail);
                     });
 }
 
