@@ -23,12 +23,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "db/migrate.h"
 #include "db/pool.h"
+#include "db/store_reads.h"
 #include "scoring/status_macros.h"
 
 namespace rqs::db {
@@ -268,26 +270,32 @@ void LoadAnswers(pqxx::transaction_base& txn, std::vector<Assessment>& assessmen
   AttachAnswers(rows, by_id);
 }
 
-// The assessments of `rows` (the columns of kAssessmentColumns), answers
-// included.
-std::vector<Assessment> AssessmentsWithAnswers(pqxx::transaction_base& txn,
-                                               const pqxx::result& rows) {
-  std::vector<Assessment> assessments;
-  for (const pqxx::row& row : rows) assessments.push_back(ToAssessment(row));
-  LoadAnswers(txn, assessments);
-  return assessments;
-}
-
 // Returns the assessments matching `where` (a constant SQL condition on
-// table alias `a` with placeholders for `args`), answers included.
+// table alias `a` with placeholders for `args`), answers included as
+// `detail` says.
 template <typename... Args>
-std::vector<Assessment> QueryAssessments(pqxx::transaction_base& txn, const char* where,
-                                         Args&&... args) {
+std::vector<Assessment> QueryAssessments(pqxx::transaction_base& txn, AnswerDetail detail,
+                                         const char* where, Args&&... args) {
   const pqxx::result rows =
       txn.exec_params(absl::StrCat("SELECT ", kAssessmentColumns, " FROM assessments a WHERE ",
                                    where, " ORDER BY a.study_id, a.rater_id, a.round"),
                       std::forward<Args>(args)...);
-  return AssessmentsWithAnswers(txn, rows);
+  std::vector<Assessment> assessments;
+  assessments.reserve(rows.size());
+  for (const pqxx::row& row : rows) assessments.push_back(ToAssessment(row));
+  if (detail == AnswerDetail::kFull) {
+    LoadAnswers(txn, assessments);
+  } else {
+    internal::LoadAnswerScores(txn, assessments);
+  }
+  return assessments;
+}
+
+// The same with whole answers.
+template <typename... Args>
+std::vector<Assessment> QueryAssessments(pqxx::transaction_base& txn, const char* where,
+                                         Args&&... args) {
+  return QueryAssessments(txn, AnswerDetail::kFull, where, std::forward<Args>(args)...);
 }
 
 absl::StatusOr<Assessment> QueryOneAssessment(pqxx::transaction_base& txn, int64_t id) {
@@ -546,6 +554,11 @@ std::string InIds(absl::string_view id_column) {
   return absl::StrCat("(cardinality($2::bigint[]) = 0 OR ", id_column, " = ANY($2::bigint[]))");
 }
 
+// The same for a table with review_id and study_id columns.
+std::string InScope(absl::string_view table) {
+  return absl::StrCat(table, ".review_id = $1 AND ", InIds(absl::StrCat(table, ".study_id")));
+}
+
 // The parts of a study's consensus state, each read by one query of
 // LoadStates: its columns (read by position by LoadStates), their number,
 // its table, the alias and study column its scope applies to, a further
@@ -598,8 +611,8 @@ const StatePart& StatePartOf(StatePartId id) {
       {"j.study_id, j.criterion, j.option_ids, j.points, j.awarded_points, j.reason, "
        "j.adjudicated_by, rqs_unix_micros(j.adjudicated_at)",
        8, "adjudications j", "j", "study_id", "", "j.study_id, j.criterion"},
-      {"k.study_id, k.answers::text, k.total, k.max_total, k.percent, k.attained_level, "
-       "rqs_unix_micros(k.finalised_at)",
+      {"k.study_id, k.total, k.max_total, k.percent, k.attained_level, "
+       "rqs_unix_micros(k.finalised_at), k.answers::text",
        7, "study_consensus k", "k", "study_id", "", ""},
       {"a.study_id, a.rater_id, a.round", 3, "assessments a", "a", "study_id",
        " AND a.status = 'DRAFT'", "a.study_id, a.rater_id"},
@@ -664,14 +677,21 @@ std::vector<std::vector<pqxx::row>> ReadOneStudyState(pqxx::transaction_base& tx
 // empty), ordered by study id, with a fixed number of set-based queries
 // however many studies there are (one for a single study).
 std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t review_id,
-                                            const std::vector<int64_t>& study_ids) {
+                                            const std::vector<int64_t>& study_ids,
+                                            StateDetail detail = StateDetail::kFull) {
+  const bool full = detail == StateDetail::kFull;
   const std::string ids = BigintArray(study_ids);
-  const bool one = study_ids.size() == 1;
+  // A single study is always read in full, in one statement.
+  const bool one = study_ids.size() == 1 && full;
   std::vector<std::vector<pqxx::row>> one_study;
   if (one) one_study = ReadOneStudyState(txn, review_id, study_ids[0]);
   const auto part_rows = [&](StatePartId id) -> std::vector<pqxx::row> {
     if (one) return std::move(one_study[id]);
     const pqxx::result result = txn.exec_params(StatePartSql(id), review_id, ids);
+    return std::vector<pqxx::row>(result.begin(), result.end());
+  };
+  const auto part_rows_sql = [&](const std::string& sql) -> std::vector<pqxx::row> {
+    const pqxx::result result = txn.exec_params(sql, review_id, ids);
     return std::vector<pqxx::row>(result.begin(), result.end());
   };
   std::vector<StudyConsensusState> states;
@@ -697,8 +717,10 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     std::unordered_map<int64_t, Assessment*> submitted_by_id;
     for (Assessment& assessment : submitted) submitted_by_id[assessment.id] = &assessment;
     AttachAnswers(part_rows(kSubmittedAnswersPart), submitted_by_id);
-  } else {
+  } else if (full) {
     LoadAnswers(txn, submitted);
+  } else {
+    internal::LoadAnswerScores(txn, submitted);
   }
   for (Assessment& assessment : submitted) {
     by_id.at(assessment.study_id)->submissions.push_back(std::move(assessment));
@@ -728,24 +750,87 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     state_of(row[0]).rounds.push_back(std::move(round));
   }
 
-  for (const pqxx::row& row : part_rows(kCriteriaPart)) {
-    RoundCriterionRecord criterion;
-    criterion.criterion = row[2].as<int>();
-    criterion.agreed = row[3].as<bool>();
-    criterion.agreed_key = row[4].as<std::string>();
-    criterion.agreed_option_ids = TextArray(row[5]);
-    criterion.agreed_points = row[6].as<int>();
-    // nlohmann's objects iterate in key order, the order promised.
-    const nlohmann::json distribution = nlohmann::json::parse(row[7].as<std::string>());
-    for (const auto& [key, count] : distribution.items()) {
-      criterion.distribution.emplace_back(key, count.get<int>());
+  if (full) {
+    // A review repeats a few distinct distributions and agreed options over
+    // tens of thousands of rows: each distinct text is parsed once.
+    std::unordered_map<std::string, std::vector<std::pair<std::string, int>>> distributions;
+    std::unordered_map<std::string, std::vector<std::string>> option_lists;
+    for (const pqxx::row& row : part_rows(kCriteriaPart)) {
+      RoundCriterionRecord criterion;
+      criterion.criterion = row[2].as<int>();
+      criterion.agreed = row[3].as<bool>();
+      criterion.agreed_key = row[4].as<std::string>();
+      auto options = option_lists.find(row[5].c_str());
+      if (options == option_lists.end()) {
+        options = option_lists.emplace(row[5].c_str(), TextArray(row[5])).first;
+      }
+      criterion.agreed_option_ids = options->second;
+      criterion.agreed_points = row[6].as<int>();
+      auto distribution = distributions.find(row[7].c_str());
+      if (distribution == distributions.end()) {
+        std::vector<std::pair<std::string, int>> parsed;
+        const nlohmann::json json = nlohmann::json::parse(row[7].c_str());
+        // nlohmann's objects iterate in key order, the order promised.
+        for (const auto& [key, count] : json.items()) parsed.emplace_back(key, count.get<int>());
+        distribution = distributions.emplace(row[7].c_str(), std::move(parsed)).first;
+      }
+      criterion.distribution = distribution->second;
+      criterion.raters_answered = row[8].as<int>();
+      criterion.required = row[9].as<int>();
+      // Rounds are ordered and numbered from 1, so round n sits at n - 1.
+      state_of(row[0])
+          .rounds.at(static_cast<size_t>(row[1].as<int>() - 1))
+          .criteria.push_back(std::move(criterion));
     }
-    criterion.raters_answered = row[8].as<int>();
-    criterion.required = row[9].as<int>();
-    // Rounds are ordered and numbered from 1, so round n sits at n - 1.
-    state_of(row[0])
-        .rounds.at(static_cast<size_t>(row[1].as<int>() - 1))
-        .criteria.push_back(std::move(criterion));
+  } else {
+    // Criterion numbers and agreed flags from the rounds' copies (migration
+    // 0004), or from their rows for rounds without one.
+    std::set<std::pair<int64_t, int>> copied;
+    for (const pqxx::row& row :
+         txn.exec_params(absl::StrCat("SELECT o.study_id, o.round, o.criteria, o.agreed "
+                                      "FROM round_outcomes o WHERE ",
+                                      InScope("o")),
+                         review_id, ids)) {
+      const std::vector<int> numbers =
+          internal::ParseIntArray(absl::string_view(row[2].c_str(), row[2].size()));
+      const std::vector<bool> agreed =
+          internal::ParseBoolArray(absl::string_view(row[3].c_str(), row[3].size()));
+      if (numbers.size() != agreed.size()) {
+        throw std::runtime_error("round outcome criteria and agreed flags differ in number");
+      }
+      const int round = row[1].as<int>();
+      std::vector<RoundCriterionRecord>& criteria =
+          state_of(row[0]).rounds.at(static_cast<size_t>(round - 1)).criteria;
+      criteria.resize(numbers.size());
+      for (std::size_t i = 0; i < numbers.size(); ++i) {
+        criteria[i].criterion = numbers[i];
+        criteria[i].agreed = agreed[i];
+      }
+      copied.emplace(row[0].as<int64_t>(), round);
+    }
+    std::vector<int64_t> uncopied_studies;
+    std::vector<int64_t> uncopied_rounds;
+    for (const StudyConsensusState& state : states) {
+      for (const ClosedRound& round : state.rounds) {
+        if (copied.count({state.study.id, round.round}) > 0) continue;
+        uncopied_studies.push_back(state.study.id);
+        uncopied_rounds.push_back(round.round);
+      }
+    }
+    if (!uncopied_studies.empty()) {
+      for (const pqxx::row& row : txn.exec_params(
+               "SELECT c.study_id, c.round, c.criterion, c.agreed FROM round_criteria c "
+               "JOIN unnest($1::bigint[], $2::bigint[]) AS u(study_id, round) "
+               "ON c.study_id = u.study_id AND c.round = u.round",
+               BigintArray(uncopied_studies), BigintArray(uncopied_rounds))) {
+        RoundCriterionRecord criterion;
+        criterion.criterion = row[2].as<int>();
+        criterion.agreed = row[3].as<bool>();
+        state_of(row[0])
+            .rounds.at(static_cast<size_t>(row[1].as<int>() - 1))
+            .criteria.push_back(criterion);
+      }
+    }
   }
 
   // Unsorted, like the answers (see LoadAnswers): sorted below.
@@ -770,14 +855,25 @@ std::vector<StudyConsensusState> LoadStates(pqxx::transaction_base& txn, int64_t
     state_of(row[0]).adjudications.push_back(std::move(adjudication));
   }
 
-  for (const pqxx::row& row : part_rows(kConsensusPart)) {
+  // Without texts, the answers come from their compact copy (migration
+  // 0004): parsing a review's consensus as JSON would cost as much as the
+  // rest of its state.
+  for (const pqxx::row& row :
+       full ? part_rows(kConsensusPart)
+            : part_rows_sql(absl::StrCat(
+                  "SELECT k.study_id, k.total, k.max_total, k.percent, k.attained_level, "
+                  "rqs_unix_micros(k.finalised_at), k.answer_scores FROM study_consensus k "
+                  "WHERE ",
+                  InScope("k")))) {
     StudyConsensusRecord consensus;
-    consensus.answers = AnswersFromJson(row[1].as<std::string>());
-    consensus.total = row[2].as<int>();
-    consensus.max_total = row[3].as<int>();
-    consensus.percent = row[4].as<double>();
-    consensus.attained_level = row[5].as<int>();
-    consensus.finalised_at = TimeAt(row[6]);
+    consensus.total = row[1].as<int>();
+    consensus.max_total = row[2].as<int>();
+    consensus.percent = row[3].as<double>();
+    consensus.attained_level = row[4].as<int>();
+    consensus.finalised_at = TimeAt(row[5]);
+    consensus.answers =
+        full ? AnswersFromJson(row[6].as<std::string>())
+             : internal::ParseAnswerScores(absl::string_view(row[6].c_str(), row[6].size()));
     state_of(row[0]).consensus = std::move(consensus);
   }
 
@@ -1890,13 +1986,14 @@ absl::StatusOr<Assessment> Store::FindAssessment(int64_t study_id, int64_t rater
 }
 
 absl::StatusOr<std::vector<Assessment>> Store::ListAssessments(
-    int64_t review_id, int64_t study_id, int64_t rater_id, std::optional<AssessmentStatus> status) {
+    int64_t review_id, int64_t study_id, int64_t rater_id, std::optional<AssessmentStatus> status,
+    AnswerDetail detail) {
   const std::string status_name =
       status.has_value() ? std::string(AssessmentStatusName(*status)) : std::string();
   return pool_->Run("ListAssessments",
                     [&](pqxx::connection& c) -> absl::StatusOr<std::vector<Assessment>> {
                       pqxx::read_transaction txn(c);
-                      return QueryAssessments(txn,
+                      return QueryAssessments(txn, detail,
                                               "a.review_id = $1 "
                                               "AND ($2::bigint = 0 OR a.study_id = $2::bigint) "
                                               "AND ($3::bigint = 0 OR a.rater_id = $3::bigint) "
@@ -1961,7 +2058,7 @@ absl::StatusOr<StudyConsensusState> Store::GetStudyConsensusState(int64_t study_
 }
 
 absl::StatusOr<std::vector<StudyConsensusState>> Store::ListStudyConsensusStates(
-    int64_t review_id) {
+    int64_t review_id, StateDetail detail) {
   return pool_->Run(
       "ListStudyConsensusStates",
       [&](pqxx::connection& c) -> absl::StatusOr<std::vector<StudyConsensusState>> {
@@ -1969,7 +2066,7 @@ absl::StatusOr<std::vector<StudyConsensusState>> Store::ListStudyConsensusStates
         if (txn.exec_params("SELECT 1 FROM reviews WHERE id = $1", review_id).empty()) {
           return absl::NotFoundError(absl::StrCat("review ", review_id, " not found"));
         }
-        return LoadStates(txn, review_id, {});
+        return LoadStates(txn, review_id, {}, detail);
       });
 }
 

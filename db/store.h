@@ -191,6 +191,17 @@ struct Answer {
   EvidenceLocation evidence;
 };
 
+// How much of each stored answer a read returns.
+enum class AnswerDetail {
+  // Everything: options, points, rationale and evidence.
+  kFull,
+  // Criterion, options and points; rationale and evidence are left empty.
+  // What scores and agreement statistics need: a review-wide read holds a
+  // quarter of a million answers, whose texts would cost most of its time
+  // and memory.
+  kScores,
+};
+
 // One rater's assessment of one study in one round. There is at most one per
 // (study, rater, round).
 struct Assessment {
@@ -329,6 +340,18 @@ struct StudyConsensusState {
   std::vector<ClosedRound> rounds;                // Closed rounds, by round.
   std::vector<AdjudicationRecord> adjudications;  // By criterion.
   std::optional<StudyConsensusRecord> consensus;  // Once finalised.
+};
+
+// How much of each study's consensus state a review-wide read returns.
+enum class StateDetail {
+  // Everything.
+  kFull,
+  // What review-wide figures (progress, consensus, agreement, summary) need,
+  // in a fraction of the time and memory: the answers of submissions and
+  // consensus as AnswerDetail::kScores, and the criteria of closed rounds
+  // with their number and whether they were agreed only (agreed answer,
+  // distribution and counts left empty). Not for feedback or transitions.
+  kStatistics,
 };
 
 // What a transition writes; empty members write nothing.
@@ -575,10 +598,12 @@ class Store {
   // Returns the assessment of (study, rater, round) or NOT_FOUND.
   absl::StatusOr<Assessment> FindAssessment(int64_t study_id, int64_t rater_id, int round = 1);
   // Returns the review's assessments ordered by study, rater, round; only
-  // those of `study_id` / `rater_id` / `status` when given.
+  // those of `study_id` / `rater_id` / `status` when given. `detail` says how
+  // much of each answer to read.
   absl::StatusOr<std::vector<Assessment>> ListAssessments(
       int64_t review_id, int64_t study_id = 0, int64_t rater_id = 0,
-      std::optional<AssessmentStatus> status = std::nullopt);
+      std::optional<AssessmentStatus> status = std::nullopt,
+      AnswerDetail detail = AnswerDetail::kFull);
 
   // Consensus ---------------------------------------------------------------
 
@@ -594,8 +619,9 @@ class Store {
   // Returns one study's consensus state (NOT_FOUND: no study).
   absl::StatusOr<StudyConsensusState> GetStudyConsensusState(int64_t study_id);
   // Returns the state of every study of the review, by study id, in one
-  // snapshot (NOT_FOUND: no review).
-  absl::StatusOr<std::vector<StudyConsensusState>> ListStudyConsensusStates(int64_t review_id);
+  // snapshot (NOT_FOUND: no review). `detail` says how much of it to read.
+  absl::StatusOr<std::vector<StudyConsensusState>> ListStudyConsensusStates(
+      int64_t review_id, StateDetail detail = StateDetail::kFull);
   // Applies `transition` to each study in `study_ids` (all studies of the
   // review if empty), in one transaction, locking the studies in id order.
   // Writes what each returns, with its events; a study whose transition

@@ -2,9 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -122,11 +129,16 @@ absl::StatusOr<std::vector<const Criterion*>> OpenCriteria(const Instrument& ins
   return open;
 }
 
-// Canonicalises one submitted rater's answers to every open criterion,
-// filling in the lowest answer for those left out.
-absl::StatusOr<RaterAnswers> CanonicaliseRater(const std::vector<const Criterion*>& open,
-                                               const RaterRound& rater) {
-  RaterAnswers answers;
+// Calls `visit(criterion, answer, given)` on each of one submitted rater's
+// answers to the open criteria, in the order given, then on the lowest
+// answer of each open criterion left out (given: nullptr). Stops at the
+// first error: a criterion not open or answered twice, or an error of
+// `visit`, prefixed with the rater for a given answer.
+template <typename Visit>
+absl::Status ForEachRaterAnswer(const std::vector<const Criterion*>& open, const RaterRound& rater,
+                                Visit&& visit) {
+  // By position in `open`, whose numbers are distinct (OpenCriteria).
+  std::vector<bool> answered(open.size(), false);
   for (const RoundAnswer& given : rater.answers) {
     const int number = given.answer.criterion;
     auto it = std::find_if(open.begin(), open.end(),
@@ -135,31 +147,31 @@ absl::StatusOr<RaterAnswers> CanonicaliseRater(const std::vector<const Criterion
       return absl::InvalidArgumentError(
           absl::StrCat("rater ", rater.rater, ": criterion ", number, " is not open this round"));
     }
-    if (answers.count(number) > 0) {
+    const std::size_t position = static_cast<std::size_t>(it - open.begin());
+    if (answered[position]) {
       return absl::InvalidArgumentError(
           absl::StrCat("rater ", rater.rater, ": criterion ", number, " answered twice"));
     }
-    absl::StatusOr<CanonicalAnswer> canonical = CanonicaliseAnswer(**it, given.answer);
-    if (!canonical.ok()) {
+    answered[position] = true;
+    const absl::Status status = visit(**it, given.answer, &given);
+    if (!status.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("rater ", rater.rater, ": ", canonical.status().message()));
+          absl::StrCat("rater ", rater.rater, ": ", status.message()));
     }
-    answers.emplace(number, std::make_pair(*std::move(canonical), &given));
   }
-  for (const Criterion* criterion : open) {
-    if (answers.count(criterion->number) > 0) continue;
-    RQS_ASSIGN_OR_RETURN(CanonicalAnswer lowest,
-                         CanonicaliseAnswer(*criterion, Answer{criterion->number, {}, {}}));
-    answers.emplace(criterion->number, std::make_pair(std::move(lowest), nullptr));
+  for (std::size_t position = 0; position < open.size(); ++position) {
+    if (answered[position]) continue;
+    const Criterion& criterion = *open[position];
+    RQS_RETURN_IF_ERROR(visit(criterion, Answer{criterion.number, {}, {}}, nullptr));
   }
-  return answers;
+  return absl::OkStatus();
 }
 
-// Canonical answers of every submitted rater in `round`, keyed by rater id.
-absl::StatusOr<std::map<std::string, RaterAnswers>> CanonicaliseRound(const Instrument& instrument,
-                                                                      const RoundInput& round) {
-  RQS_ASSIGN_OR_RETURN(const std::vector<const Criterion*> open, OpenCriteria(instrument, round));
-  std::map<std::string, RaterAnswers> by_rater;
+// Calls `visit(rater)` on each submitted rater of `round`, after checking
+// that rater ids are non-empty and listed once (the whole panel, missing
+// raters included). Stops at the first error.
+template <typename Visit>
+absl::Status ForEachSubmittedRater(const RoundInput& round, Visit&& visit) {
   std::set<std::string> ids;
   for (const RaterRound& rater : round.raters) {
     if (rater.rater.empty()) {
@@ -169,10 +181,38 @@ absl::StatusOr<std::map<std::string, RaterAnswers>> CanonicaliseRound(const Inst
       return absl::InvalidArgumentError(
           absl::StrCat("round ", round.round, ": rater ", rater.rater, " listed twice"));
     }
-    if (!rater.submitted) continue;
-    RQS_ASSIGN_OR_RETURN(RaterAnswers answers, CanonicaliseRater(open, rater));
-    by_rater.emplace(rater.rater, std::move(answers));
+    if (rater.submitted) RQS_RETURN_IF_ERROR(visit(rater));
   }
+  return absl::OkStatus();
+}
+
+// Canonicalises one submitted rater's answers to every open criterion,
+// filling in the lowest answer for those left out.
+absl::StatusOr<RaterAnswers> CanonicaliseRater(const std::vector<const Criterion*>& open,
+                                               const RaterRound& rater) {
+  RaterAnswers answers;
+  RQS_RETURN_IF_ERROR(ForEachRaterAnswer(
+      open, rater,
+      [&answers](const Criterion& criterion, const Answer& answer, const RoundAnswer* given) {
+        absl::StatusOr<CanonicalAnswer> canonical = CanonicaliseAnswer(criterion, answer);
+        if (!canonical.ok()) return canonical.status();
+        answers.emplace(criterion.number, std::make_pair(*std::move(canonical), given));
+        return absl::OkStatus();
+      }));
+  return answers;
+}
+
+// Canonical answers of every submitted rater in `round`, keyed by rater id.
+absl::StatusOr<std::map<std::string, RaterAnswers>> CanonicaliseRound(const Instrument& instrument,
+                                                                      const RoundInput& round) {
+  RQS_ASSIGN_OR_RETURN(const std::vector<const Criterion*> open, OpenCriteria(instrument, round));
+  std::map<std::string, RaterAnswers> by_rater;
+  RQS_RETURN_IF_ERROR(ForEachSubmittedRater(round, [&](const RaterRound& rater) {
+    absl::StatusOr<RaterAnswers> answers = CanonicaliseRater(open, rater);
+    if (!answers.ok()) return answers.status();
+    by_rater.emplace(rater.rater, *std::move(answers));
+    return absl::OkStatus();
+  }));
   return by_rater;
 }
 
@@ -552,61 +592,126 @@ absl::StatusOr<std::vector<Answer>> ConsensusAnswers(
   return result;
 }
 
-absl::StatusOr<ConvergenceReport> MeasureConvergence(
-    const Instrument& instrument, const std::vector<StudyConsensusRecord>& studies) {
-  ConvergenceReport report;
-  size_t most_rounds = 0;
-  for (const StudyConsensusRecord& study : studies) {
-    RQS_RETURN_IF_ERROR(CheckRoundSequence(study.rounds));
-    most_rounds = std::max(most_rounds, study.rounds.size());
-    report.items += static_cast<int>(study.rounds.front().criteria.size());
-  }
-  // agreed_in[r] = items agreed in round r + 1, summed over studies.
-  std::vector<int> agreed_in(most_rounds, 0);
-  std::map<std::string, RaterConsensusAgreement> raters;
-  for (const StudyConsensusRecord& study : studies) {
-    for (size_t r = 0; r < study.rounds.size(); ++r) {
-      for (const CriterionResult& result : study.rounds[r].criteria) {
-        if (result.outcome == CriterionOutcome::kAgreed) ++agreed_in[r];
+// CanonicaliseAnswer's keys, each distinct (criterion, answer) worked out
+// once: a review's round-1 answers repeat a few answers per criterion
+// hundreds of thousands of times. For the criteria of one instrument.
+class ConvergenceMeasure::KeyMemo {
+ public:
+  // Returns CanonicaliseAnswer(criterion, answer)'s key, or its error.
+  const absl::StatusOr<std::string>& Key(const Criterion& criterion, const Answer& answer) {
+    // A criterion meets a handful of distinct answers: a scan beats hashing.
+    std::deque<Entry>& entries = by_criterion_[criterion.number];
+    for (const Entry& entry : entries) {
+      if (entry.option_ids == answer.option_ids && entry.points == answer.points) {
+        return entry.key;
       }
     }
-    if (study.consensus.empty()) continue;
-    std::map<int, std::string> consensus_keys;
+    absl::StatusOr<CanonicalAnswer> canonical = CanonicaliseAnswer(criterion, answer);
+    absl::StatusOr<std::string> key = canonical.ok()
+                                          ? absl::StatusOr<std::string>(std::move(canonical->key))
+                                          : canonical.status();
+    entries.push_back(Entry{answer.option_ids, answer.points, std::move(key)});
+    return entries.back().key;
+  }
+
+ private:
+  struct Entry {
+    std::optional<std::vector<std::string>> option_ids;
+    std::optional<int> points;
+    absl::StatusOr<std::string> key;
+  };
+  // A deque keeps the keys handed out in place as entries are added.
+  std::map<int, std::deque<Entry>> by_criterion_;
+};
+
+ConvergenceMeasure::ConvergenceMeasure(const Instrument& instrument)
+    : instrument_(instrument), keys_(std::make_unique<KeyMemo>()) {}
+
+ConvergenceMeasure::~ConvergenceMeasure() = default;
+
+absl::Status ConvergenceMeasure::Add(const StudyConsensusRecord& study) {
+  RQS_RETURN_IF_ERROR(CheckRoundSequence(study.rounds));
+  // The study's counts, merged once all of it checked out.
+  std::vector<int> agreed_in(study.rounds.size(), 0);
+  for (size_t r = 0; r < study.rounds.size(); ++r) {
+    for (const CriterionResult& result : study.rounds[r].criteria) {
+      if (result.outcome == CriterionOutcome::kAgreed) ++agreed_in[r];
+    }
+  }
+  std::map<std::string, RaterConsensusAgreement> raters;
+  if (!study.consensus.empty()) {
+    std::map<int, const std::string*> consensus_keys;
     for (const Answer& answer : study.consensus) {
-      const Criterion* criterion = instrument.FindCriterion(answer.criterion);
+      const Criterion* criterion = instrument_.FindCriterion(answer.criterion);
       if (criterion == nullptr) {
         return absl::InvalidArgumentError(
             absl::StrCat("consensus: unknown criterion ", answer.criterion));
       }
-      RQS_ASSIGN_OR_RETURN(std::string key, AnswerKey(*criterion, answer));
-      consensus_keys.emplace(answer.criterion, std::move(key));
+      const absl::StatusOr<std::string>& key = keys_->Key(*criterion, answer);
+      if (!key.ok()) return key.status();
+      consensus_keys.emplace(answer.criterion, &*key);
     }
-    RQS_ASSIGN_OR_RETURN(const auto first, CanonicaliseRound(instrument, study.first_round));
-    for (const auto& [rater, answers] : first) {
-      RaterConsensusAgreement& agreement = raters[rater];
-      agreement.rater = rater;
-      for (const auto& [number, answer] : answers) {
-        auto it = consensus_keys.find(number);
-        if (it == consensus_keys.end()) continue;
-        ++agreement.compared;
-        if (answer.first.key == it->second) ++agreement.matching;
-      }
-    }
+    RQS_ASSIGN_OR_RETURN(const std::vector<const Criterion*> open,
+                         OpenCriteria(instrument_, study.first_round));
+    // As CanonicaliseRound checks and canonicalises every submitted rater's
+    // round-1 answers, counting those that meet the consensus.
+    RQS_RETURN_IF_ERROR(ForEachSubmittedRater(study.first_round, [&](const RaterRound& rater) {
+      RaterConsensusAgreement& agreement = raters[rater.rater];
+      agreement.rater = rater.rater;
+      return ForEachRaterAnswer(
+          open, rater, [&](const Criterion& criterion, const Answer& answer, const RoundAnswer*) {
+            const absl::StatusOr<std::string>& key = keys_->Key(criterion, answer);
+            if (!key.ok()) return key.status();
+            auto it = consensus_keys.find(criterion.number);
+            if (it == consensus_keys.end()) return absl::OkStatus();
+            ++agreement.compared;
+            if (*key == *it->second) ++agreement.matching;
+            return absl::OkStatus();
+          });
+    }));
   }
+  items_ += static_cast<int>(study.rounds.front().criteria.size());
+  if (agreed_in_.size() < agreed_in.size()) agreed_in_.resize(agreed_in.size(), 0);
+  for (size_t r = 0; r < agreed_in.size(); ++r) agreed_in_[r] += agreed_in[r];
+  for (auto& [id, agreement] : raters) {
+    RaterConsensusAgreement& total = raters_[id];
+    total.rater = id;
+    total.matching += agreement.matching;
+    total.compared += agreement.compared;
+  }
+  return absl::OkStatus();
+}
+
+ConvergenceReport ConvergenceMeasure::Report() const {
+  ConvergenceReport report;
+  report.items = items_;
   int cumulative = 0;
-  for (int agreed : agreed_in) {
+  for (int agreed : agreed_in_) {
     cumulative += agreed;
     report.consensus_share_by_round.push_back(
         report.items == 0 ? 0.0
                           : static_cast<double>(cumulative) / static_cast<double>(report.items));
   }
-  for (auto& [id, agreement] : raters) {
+  for (const auto& [id, total] : raters_) {
+    RaterConsensusAgreement agreement = total;
     agreement.share = agreement.compared == 0 ? 0.0
                                               : static_cast<double>(agreement.matching) /
                                                     static_cast<double>(agreement.compared);
     report.raters.push_back(std::move(agreement));
   }
   return report;
+}
+
+absl::StatusOr<ConvergenceReport> MeasureConvergence(
+    const Instrument& instrument, const std::vector<StudyConsensusRecord>& studies) {
+  // Every study's rounds are checked before any answer, as ever, so the
+  // same error is reported first.
+  for (const StudyConsensusRecord& study : studies) {
+    RQS_RETURN_IF_ERROR(CheckRoundSequence(study.rounds));
+  }
+  ConvergenceMeasure measure(instrument);
+  for (const StudyConsensusRecord& study : studies) RQS_RETURN_IF_ERROR(measure.Add(study));
+  return measure.Report();
 }
 
 }  // namespace rqs::scoring

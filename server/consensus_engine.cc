@@ -1,8 +1,13 @@
 #include "server/consensus_engine.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <map>
+#include <optional>
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -53,6 +58,35 @@ std::vector<int> Scope(const scoring::Instrument& instrument, const db::Review& 
   return scope;
 }
 
+// The scope of each study type in one review, worked out once per type
+// rather than once per study.
+class ScopeCache {
+ public:
+  struct TypeScope {
+    std::vector<int> numbers;    // Sorted.
+    std::vector<bool> in_scope;  // By index in the instrument's criteria.
+  };
+
+  ScopeCache(const scoring::Instrument& instrument, const db::Review& review)
+      : instrument_(instrument), review_(review) {}
+
+  const TypeScope& Of(scoring::StudyType type) {
+    auto found = scopes_.find(type);
+    if (found != scopes_.end()) return found->second;
+    TypeScope scope;
+    scope.numbers = Scope(instrument_, review_, type);
+    for (const scoring::Criterion& criterion : instrument_.criteria) {
+      scope.in_scope.push_back(Contains(scope.numbers, criterion.number));
+    }
+    return scopes_.emplace(type, std::move(scope)).first->second;
+  }
+
+ private:
+  const scoring::Instrument& instrument_;
+  const db::Review& review_;
+  std::map<scoring::StudyType, TypeScope> scopes_;
+};
+
 std::vector<int> DisputedOf(const db::ClosedRound& round) {
   std::vector<int> disputed;
   for (const db::RoundCriterionRecord& criterion : round.criteria) {
@@ -92,6 +126,7 @@ scoring::RoundInput RoundInputOf(const db::StudyConsensusState& state, int round
     auto found = submitted.find(rater_id);
     rater.submitted = found != submitted.end();
     if (rater.submitted) {
+      rater.answers.reserve(found->second->answers.size());
       for (const db::Answer& stored : found->second->answers) {
         if (!Contains(open_criteria, stored.criterion)) continue;
         scoring::RoundAnswer answer;
@@ -129,6 +164,7 @@ scoring::Answer AgreedAnswerOf(const db::RoundCriterionRecord& record) {
 scoring::RoundResult RoundResultOf(const db::ClosedRound& round) {
   scoring::RoundResult result;
   result.round = round.round;
+  result.criteria.reserve(round.criteria.size());
   for (int64_t id : round.missing_rater_ids) result.missing_raters.push_back(RaterKey(id));
   for (const db::RoundCriterionRecord& record : round.criteria) {
     scoring::CriterionResult criterion;
@@ -543,75 +579,99 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     const std::vector<db::StudyConsensusState>& states,
     const scoring::AgreementOptions& options) {
   ReviewAgreement agreement;
-  // Round-1 points per study, rater and criterion.
-  struct StudyRatings {
-    const db::StudyConsensusState* state = nullptr;
-    std::vector<int> scope;
-    std::map<int64_t, std::map<int, int>> points;  // rater -> criterion -> points
-  };
-  std::vector<StudyRatings> rated;
+  // Columns: every rater with a round-1 submission, by id.
   std::set<int64_t> raters;
   for (const db::StudyConsensusState& state : states) {
+    for (const db::Assessment& assessment : state.submissions) {
+      if (assessment.round == 1) raters.insert(assessment.rater_id);
+    }
+  }
+  agreement.rater_ids.assign(raters.begin(), raters.end());
+  const std::size_t rater_count = agreement.rater_ids.size();
+  const std::vector<scoring::Criterion>& criteria = instrument.criteria;
+  std::map<int, std::size_t> position_of;  // Criterion number -> index in `criteria`.
+  std::vector<int> lowest;                 // What an unanswered criterion scores.
+  for (std::size_t c = 0; c < criteria.size(); ++c) {
+    position_of[criteria[c].number] = c;
+    lowest.push_back(criteria[c].MinPoints());
+  }
+  ScopeCache scopes(instrument, review);
+
+  // Round-1 points of each study with a round-1 submission, dense: one row
+  // per rater column, one cell per criterion, set where answered. A review
+  // holds a quarter of a million of them, so no maps.
+  struct StudyRatings {
+    const ScopeCache::TypeScope* scope = nullptr;
+    std::string label;                       // The study id, the subject's label.
+    std::vector<bool> submitted;             // By rater column.
+    std::vector<std::optional<int>> points;  // [column * criteria.size() + criterion index]
+  };
+  std::vector<StudyRatings> rated;
+  for (const db::StudyConsensusState& state : states) {
     StudyRatings study;
-    study.state = &state;
     for (const db::Assessment& assessment : state.submissions) {
       if (assessment.round != 1) continue;
-      std::map<int, int>& points = study.points[assessment.rater_id];
-      for (const db::Answer& answer : assessment.answers) points[answer.criterion] = answer.points;
-      raters.insert(assessment.rater_id);
+      if (study.submitted.empty()) {
+        study.submitted.assign(rater_count, false);
+        study.points.assign(rater_count * criteria.size(), std::nullopt);
+      }
+      const std::size_t column = static_cast<std::size_t>(
+          std::lower_bound(agreement.rater_ids.begin(), agreement.rater_ids.end(),
+                           assessment.rater_id) -
+          agreement.rater_ids.begin());
+      study.submitted[column] = true;
+      for (const db::Answer& answer : assessment.answers) {
+        auto position = position_of.find(answer.criterion);
+        if (position == position_of.end()) continue;  // Not a criterion: never rated.
+        study.points[column * criteria.size() + position->second] = answer.points;
+      }
     }
-    if (study.points.empty()) continue;
-    study.scope = Scope(instrument, review, state.study.study_type);
+    if (study.submitted.empty()) continue;
+    study.scope = &scopes.Of(state.study.study_type);
+    study.label = RaterKey(state.study.id);
     rated.push_back(std::move(study));
   }
   agreement.studies = static_cast<int>(rated.size());
-  agreement.rater_ids.assign(raters.begin(), raters.end());
   std::vector<std::string> rater_labels;
   for (int64_t id : agreement.rater_ids) rater_labels.push_back(RaterKey(id));
 
+  // A submitted rater's points on criterion index c: the answer's, or the
+  // criterion's lowest when unanswered.
+  const auto points = [&](const StudyRatings& study, std::size_t column, std::size_t c) {
+    return study.points[column * criteria.size() + c].value_or(lowest[c]);
+  };
   if (rater_labels.size() >= 2) {
-    for (const scoring::Criterion& criterion : instrument.criteria) {
+    for (std::size_t c = 0; c < criteria.size(); ++c) {
       scoring::RatingsTable table;
       table.rater_labels = rater_labels;
       for (const StudyRatings& study : rated) {
-        if (!Contains(study.scope, criterion.number)) continue;
-        std::vector<std::optional<double>> row;
-        for (int64_t rater_id : agreement.rater_ids) {
-          auto rater = study.points.find(rater_id);
-          if (rater == study.points.end()) {
-            row.emplace_back(std::nullopt);
-            continue;
-          }
-          auto answer = rater->second.find(criterion.number);
-          row.emplace_back(answer == rater->second.end() ? criterion.MinPoints() : answer->second);
+        if (!study.scope->in_scope[c]) continue;
+        std::vector<std::optional<double>> row(rater_count);
+        for (std::size_t column = 0; column < rater_count; ++column) {
+          // None when the rater did not submit round 1.
+          if (study.submitted[column]) row[column] = points(study, column, c);
         }
-        table.subject_labels.push_back(RaterKey(study.state->study.id));
+        table.subject_labels.push_back(study.label);
         table.ratings.push_back(std::move(row));
       }
       if (table.ratings.empty()) continue;
       RQS_ASSIGN_OR_RETURN(scoring::AgreementResult result,
                            scoring::ComputeAgreement(table, options));
-      agreement.criteria.emplace_back(criterion.number, std::move(result));
+      agreement.criteria.emplace_back(criteria[c].number, std::move(result));
     }
     scoring::RatingsTable totals;
     totals.rater_labels = rater_labels;
     for (const StudyRatings& study : rated) {
-      std::vector<std::optional<double>> row;
-      for (int64_t rater_id : agreement.rater_ids) {
-        auto rater = study.points.find(rater_id);
-        if (rater == study.points.end()) {
-          row.emplace_back(std::nullopt);
-          continue;
-        }
+      std::vector<std::optional<double>> row(rater_count);
+      for (std::size_t column = 0; column < rater_count; ++column) {
+        if (!study.submitted[column]) continue;
         int total = 0;
-        for (int number : study.scope) {
-          auto answer = rater->second.find(number);
-          total += answer != rater->second.end() ? answer->second
-                                                 : instrument.FindCriterion(number)->MinPoints();
+        for (int number : study.scope->numbers) {
+          total += points(study, column, position_of.at(number));
         }
-        row.emplace_back(total);
+        row[column] = total;
       }
-      totals.subject_labels.push_back(RaterKey(study.state->study.id));
+      totals.subject_labels.push_back(study.label);
       totals.ratings.push_back(std::move(row));
     }
     if (!totals.ratings.empty()) {
@@ -626,21 +686,29 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
 absl::StatusOr<scoring::ConvergenceReport> ComputeReviewConvergence(
     const scoring::Instrument& instrument, const db::Review& review,
     const std::vector<db::StudyConsensusState>& states) {
-  std::vector<scoring::StudyConsensusRecord> records;
+  ScopeCache scopes(instrument, review);
+  // One study's record at a time: a review's would hold a copy of every
+  // round-1 answer.
+  scoring::ConvergenceMeasure measure(instrument);
   for (const db::StudyConsensusState& state : states) {
     // Studies whose round 1 has not closed have nothing to converge yet.
     if (state.rounds.empty()) continue;
     scoring::StudyConsensusRecord record;
-    record.first_round = RoundInputOf(state, 1, Scope(instrument, review, state.study.study_type));
     record.rounds = RoundResultsOf(state);
     if (state.consensus.has_value()) {
+      record.consensus.reserve(state.consensus->answers.size());
       for (const db::Answer& answer : state.consensus->answers) {
         record.consensus.push_back(ToEngineAnswer(answer));
       }
     }
-    records.push_back(std::move(record));
+    // Round-1 answers count only against a consensus (see
+    // StudyConsensusRecord): an unfinished study's are not copied.
+    if (!record.consensus.empty()) {
+      record.first_round = RoundInputOf(state, 1, scopes.Of(state.study.study_type).numbers);
+    }
+    RQS_RETURN_IF_ERROR(measure.Add(record));
   }
-  return scoring::MeasureConvergence(instrument, records);
+  return measure.Report();
 }
 
 }  // namespace rqs::server

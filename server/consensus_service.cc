@@ -367,8 +367,9 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetProgress(grpc::CallbackServer
         RQS_ASSIGN_OR_RETURN(ReviewContext review,
                              LoadReview(*store, caller, in.review_id(),
                                         {Role::kCoordinator, Role::kRater, Role::kObserver}));
-        RQS_ASSIGN_OR_RETURN(std::vector<db::StudyConsensusState> states,
-                             store->ListStudyConsensusStates(in.review_id()));
+        RQS_ASSIGN_OR_RETURN(
+            std::vector<db::StudyConsensusState> states,
+            store->ListStudyConsensusStates(in.review_id(), db::StateDetail::kStatistics));
         for (const db::StudyConsensusState* state : Visible(review, caller, states)) {
           RQS_ASSIGN_OR_RETURN(StudyStatus status,
                                DescribeStudy(*review.instrument, review.access.review, *state));
@@ -587,8 +588,9 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetConsensus(grpc::CallbackServe
           }
           return ConsensusToProto(review, state, out->add_studies());
         }
-        RQS_ASSIGN_OR_RETURN(std::vector<db::StudyConsensusState> states,
-                             store->ListStudyConsensusStates(in.review_id()));
+        RQS_ASSIGN_OR_RETURN(
+            std::vector<db::StudyConsensusState> states,
+            store->ListStudyConsensusStates(in.review_id(), db::StateDetail::kStatistics));
         for (const db::StudyConsensusState* state : Visible(review, caller, states)) {
           if (rater && !state->consensus.has_value()) continue;
           RQS_RETURN_IF_ERROR(ConsensusToProto(review, *state, out->add_studies()));
@@ -613,8 +615,9 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetAgreement(grpc::CallbackServe
         RQS_ASSIGN_OR_RETURN(ReviewContext review,
                              LoadReview(*store, caller, in.review_id(),
                                         {Role::kCoordinator, Role::kObserver}));
-        RQS_ASSIGN_OR_RETURN(std::vector<db::StudyConsensusState> states,
-                             store->ListStudyConsensusStates(in.review_id()));
+        RQS_ASSIGN_OR_RETURN(
+            std::vector<db::StudyConsensusState> states,
+            store->ListStudyConsensusStates(in.review_id(), db::StateDetail::kStatistics));
         scoring::AgreementOptions options;
         options.bootstrap_replicates = in.bootstrap_replicates();
         if (in.seed() != 0) options.seed = in.seed();
@@ -657,8 +660,9 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetSummary(grpc::CallbackServerC
         RQS_ASSIGN_OR_RETURN(ReviewContext review,
                              LoadReview(*store, caller, in.review_id(),
                                         {Role::kCoordinator, Role::kRater, Role::kObserver}));
-        RQS_ASSIGN_OR_RETURN(std::vector<db::StudyConsensusState> states,
-                             store->ListStudyConsensusStates(in.review_id()));
+        RQS_ASSIGN_OR_RETURN(
+            std::vector<db::StudyConsensusState> states,
+            store->ListStudyConsensusStates(in.review_id(), db::StateDetail::kStatistics));
         return SummaryToProto(review, states, Visible(review, caller, states), out);
       });
 }

@@ -2,6 +2,7 @@
 // aggregate results. Roles: see proto/rqs/v1/review.proto.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -363,8 +364,10 @@ grpc::ServerUnaryReactor* ReviewServiceImpl::ListAssignments(
             AuthorizeReview(*store, caller, in.review_id(), {Role::kCoordinator}).status());
         RQS_ASSIGN_OR_RETURN(std::vector<db::Assignment> assignments,
                              store->ListAssignments(in.review_id()));
-        RQS_ASSIGN_OR_RETURN(std::vector<db::Assessment> assessments,
-                             store->ListAssessments(in.review_id()));
+        // States only: no answer is shown.
+        RQS_ASSIGN_OR_RETURN(
+            std::vector<db::Assessment> assessments,
+            store->ListAssessments(in.review_id(), 0, 0, std::nullopt, db::AnswerDetail::kScores));
         std::map<std::pair<int64_t, int64_t>, v1::AssessmentState> states;
         for (const db::Assessment& assessment : assessments) {
           if (assessment.round != 1) continue;
@@ -402,9 +405,10 @@ grpc::ServerUnaryReactor* ReviewServiceImpl::GetReviewSummary(
         RQS_ASSIGN_OR_RETURN(std::vector<db::Study> studies, store->ListStudies(in.review_id()));
         RQS_ASSIGN_OR_RETURN(std::vector<db::Assignment> assignments,
                              store->ListAssignments(in.review_id()));
-        RQS_ASSIGN_OR_RETURN(std::vector<db::Assessment> submitted,
-                             store->ListAssessments(in.review_id(), 0, 0,
-                                                    db::AssessmentStatus::kSubmitted));
+        RQS_ASSIGN_OR_RETURN(
+            std::vector<db::Assessment> submitted,
+            store->ListAssessments(in.review_id(), 0, 0, db::AssessmentStatus::kSubmitted,
+                                   db::AnswerDetail::kScores));
         std::map<int64_t, int> assigned;
         for (const db::Assignment& assignment : assignments) ++assigned[assignment.study_id];
         std::map<int64_t, std::vector<int>> totals;

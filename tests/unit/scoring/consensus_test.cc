@@ -840,5 +840,92 @@ TEST(ConvergenceTest, UnfinishedStudiesCountForRoundSharesOnly) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Two studies whose raters give the same answers in different forms:
+// points 2 on criterion 1 are the option full; {y,x} is {x,y}; criterion 3
+// left out is its lowest option, no; criterion 4 left out is its negative
+// sub-item, bad; points 1 on criterion 1 and points 2 on criterion 2 name no
+// single choice and stay points.
+std::vector<StudyConsensusRecord> AnswersInManyForms() {
+  const std::vector<RoundAnswer> r1 = {RA(Pts(1, 2)), RA(Opts(2, {"y", "x"})), RA(Opt(3, "yes"))};
+  const std::vector<RoundAnswer> r2 = {RA(Opt(1, "full")), RA(Opts(2, {"x", "y"})),
+                                       RA(Opt(3, "no")), RA(Opts(4, {"bad"}))};
+  const std::vector<RoundAnswer> r3 = {RA(Pts(1, 1)), RA(Pts(2, 2)), RA(Opts(4, {"good"}))};
+  StudyConsensusRecord a;
+  a.first_round = Round(1, {1, 2, 3, 4}, {Rater("r1", r1), Rater("r2", r2), Rater("r3", r3)});
+  a.rounds.push_back(Close(a.first_round));
+  a.consensus = {Opt(1, "full"), Opts(2, {"x", "y"}), Opt(3, "no"), Opts(4, {"bad"})};
+  StudyConsensusRecord b;
+  b.first_round = Round(1, {1, 2, 3, 4}, {Rater("r1", r1), Rater("r2", r2), Missing("r3")});
+  b.rounds.push_back(Close(b.first_round));
+  b.consensus = {Opt(1, "full"), Opts(2, {"x", "y"}), Opt(3, "yes"), Opts(4, {"bad"})};
+  return {a, b};
+}
+
+void ExpectSameReport(const ConvergenceReport& actual, const ConvergenceReport& expected) {
+  EXPECT_EQ(actual.items, expected.items);
+  EXPECT_EQ(actual.consensus_share_by_round, expected.consensus_share_by_round);
+  ASSERT_EQ(actual.raters.size(), expected.raters.size());
+  for (size_t i = 0; i < actual.raters.size(); ++i) {
+    EXPECT_EQ(actual.raters[i].rater, expected.raters[i].rater);
+    EXPECT_EQ(actual.raters[i].matching, expected.raters[i].matching);
+    EXPECT_EQ(actual.raters[i].compared, expected.raters[i].compared);
+    EXPECT_EQ(actual.raters[i].share, expected.raters[i].share);
+  }
+}
+
+TEST(ConvergenceTest, ComparesRoundOneAnswersWithTheConsensusByIdentity) {
+  absl::StatusOr<ConvergenceReport> report =
+      MeasureConvergence(TestInstrument(), AnswersInManyForms());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->items, 8);
+  // Against A's consensus (full, {x,y}, no, bad) and B's (full, {x,y}, yes, bad):
+  //   r1: A c1 c2 c4; B all four      -> 7 of 8
+  //   r2: A all four; B c1 c2 c4      -> 7 of 8
+  //   r3: A c3 only (left out: no)    -> 1 of 4 (missing in B)
+  ASSERT_EQ(report->raters.size(), 3u);
+  EXPECT_EQ(report->raters[0].matching, 7);
+  EXPECT_EQ(report->raters[0].compared, 8);
+  EXPECT_EQ(report->raters[1].matching, 7);
+  EXPECT_EQ(report->raters[1].compared, 8);
+  EXPECT_EQ(report->raters[2].matching, 1);
+  EXPECT_EQ(report->raters[2].compared, 4);
+}
+
+TEST(ConvergenceMeasureTest, AddingStudiesOneAtATimeGivesTheSameReport) {
+  const std::vector<StudyConsensusRecord> studies = AnswersInManyForms();
+  absl::StatusOr<ConvergenceReport> whole = MeasureConvergence(TestInstrument(), studies);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  ConvergenceMeasure measure(TestInstrument());
+  for (const StudyConsensusRecord& study : studies) ASSERT_TRUE(measure.Add(study).ok());
+  ExpectSameReport(measure.Report(), *whole);
+
+  ConvergenceMeasure empty(TestInstrument());
+  EXPECT_EQ(empty.Report().items, 0);
+  EXPECT_THAT(empty.Report().consensus_share_by_round, IsEmpty());
+  EXPECT_THAT(empty.Report().raters, IsEmpty());
+}
+
+TEST(ConvergenceMeasureTest, AStudyThatFailsCountsForNothing) {
+  std::vector<StudyConsensusRecord> studies = AnswersInManyForms();
+  // An unknown option in one rater's round-1 answer, after others that count.
+  StudyConsensusRecord bad = studies[0];
+  bad.first_round.raters[2].answers.push_back(RA(Opt(3, "maybe")));
+  ConvergenceMeasure measure(TestInstrument());
+  ASSERT_TRUE(measure.Add(studies[0]).ok());
+  for (int attempt = 0; attempt < 2; ++attempt) {  // The second time from memory.
+    const absl::Status failed = measure.Add(bad);
+    EXPECT_EQ(failed.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(failed.message(), HasSubstr("rater r3: criterion 3: unknown option 'maybe'"));
+  }
+  StudyConsensusRecord no_rounds;
+  EXPECT_EQ(measure.Add(no_rounds).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(measure.Add(studies[1]).ok());
+  absl::StatusOr<ConvergenceReport> good = MeasureConvergence(TestInstrument(), studies);
+  ASSERT_TRUE(good.ok()) << good.status();
+  ExpectSameReport(measure.Report(), *good);
+  EXPECT_EQ(MeasureConvergence(TestInstrument(), {studies[0], bad}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace rqs::scoring

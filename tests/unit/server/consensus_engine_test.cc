@@ -5,6 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "scoring/instrument.h"
 
@@ -293,6 +300,141 @@ TEST(ComputeReviewAgreementTest, RatesRoundOnePointsPerCriterion) {
   EXPECT_NEAR(*criterion2.percent_agreement.value, 1.0 / 3.0, 1e-12);
   ASSERT_TRUE(agreement->total_score.has_value());
   EXPECT_EQ(agreement->total_score->subjects, 1);
+}
+
+// The round-1 rating of `rater` on `criterion` in `state`, as
+// ComputeReviewAgreement defines it: none without a round-1 submission,
+// else the answer's points or, unanswered, the criterion's lowest.
+std::optional<double> RoundOneRating(const db::StudyConsensusState& state, int64_t rater,
+                                     const scoring::Criterion& criterion) {
+  for (const db::Assessment& assessment : state.submissions) {
+    if (assessment.round != 1 || assessment.rater_id != rater) continue;
+    for (const db::Answer& answer : assessment.answers) {
+      if (answer.criterion == criterion.number) return answer.points;
+    }
+    return criterion.MinPoints();
+  }
+  return std::nullopt;
+}
+
+void ExpectSameResult(const scoring::AgreementResult& actual,
+                      const scoring::AgreementResult& expected, const std::string& what) {
+  EXPECT_EQ(actual.subjects, expected.subjects) << what;
+  EXPECT_EQ(actual.subjects_used, expected.subjects_used) << what;
+  EXPECT_EQ(actual.raters, expected.raters) << what;
+  EXPECT_EQ(actual.categories, expected.categories) << what;
+  EXPECT_EQ(actual.warnings, expected.warnings) << what;
+  for (scoring::StatisticId id : scoring::kAllStatistics) {
+    const scoring::Statistic& a = scoring::GetStatistic(actual, id);
+    const scoring::Statistic& e = scoring::GetStatistic(expected, id);
+    const std::string name = absl::StrCat(what, " ", std::string(scoring::StatisticKey(id)));
+    EXPECT_EQ(a.value, e.value) << name;
+    EXPECT_EQ(a.standard_error, e.standard_error) << name;
+    EXPECT_EQ(a.p_value, e.p_value) << name;
+    EXPECT_EQ(a.ci_lower, e.ci_lower) << name;
+    EXPECT_EQ(a.ci_upper, e.ci_upper) << name;
+  }
+}
+
+TEST(ComputeReviewAgreementTest, TablesHoldTheRoundOneRatingsOfEveryStudyInScope) {
+  db::Review review = Review();
+  review.target_rrl = 2;  // HCR: criteria 1-10; DLR: 1-5, 7, 8, 10.
+  const auto answers = [](int shift) {
+    std::vector<db::Answer> given;
+    for (int criterion : {1, 2, 3, 5, 6, 7, 9, 10}) {  // 4 and 8 left out: lowest, 0.
+      db::Answer answer;
+      answer.criterion = criterion;
+      answer.points = (criterion + shift) % 3 == 0 ? 0 : 1;
+      given.push_back(answer);
+    }
+    return given;
+  };
+  const auto study = [](int64_t id, scoring::StudyType type) {
+    db::StudyConsensusState state;
+    state.study.id = id;
+    state.study.review_id = 5;
+    state.study.study_type = type;
+    state.panel = {1, 2, 3};
+    return state;
+  };
+  std::vector<db::StudyConsensusState> states;
+  states.push_back(study(11, scoring::StudyType::kHandcrafted));
+  for (int64_t rater : {3, 1, 2}) {
+    states.back().submissions.push_back(Submission(rater, 1, answers(static_cast<int>(rater))));
+  }
+  // Later rounds never count.
+  states.back().submissions.push_back(Submission(1, 2, answers(2)));
+  states.push_back(study(12, scoring::StudyType::kDeepLearning));
+  for (int64_t rater : {1, 3}) {
+    states.back().submissions.push_back(Submission(rater, 1, answers(0)));
+  }
+  states.push_back(study(13, scoring::StudyType::kHandcrafted));
+  for (int64_t rater : {2, 4}) {
+    states.back().submissions.push_back(Submission(rater, 1, answers(1)));
+  }
+  states.push_back(study(14, scoring::StudyType::kHybrid));  // Not rated at all.
+
+  absl::StatusOr<ReviewAgreement> agreement =
+      ComputeReviewAgreement(scoring::Rqs2(), review, states, {});
+  ASSERT_TRUE(agreement.ok()) << agreement.status();
+  EXPECT_EQ(agreement->studies, 3);
+  ASSERT_THAT(agreement->rater_ids, ElementsAre(1, 2, 3, 4));
+
+  // The tables built by hand from the definition.
+  const std::vector<int> hcr = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  const std::vector<int> dlr = {1, 2, 3, 4, 5, 7, 8, 10};
+  scoring::RatingsTable totals;
+  totals.rater_labels = {"1", "2", "3", "4"};
+  std::vector<std::pair<int, scoring::RatingsTable>> expected;
+  for (const scoring::Criterion& criterion : scoring::Rqs2().criteria) {
+    scoring::RatingsTable table;
+    table.rater_labels = totals.rater_labels;
+    for (const db::StudyConsensusState& state : states) {
+      if (state.submissions.empty()) continue;
+      const std::vector<int>& scope =
+          state.study.study_type == scoring::StudyType::kDeepLearning ? dlr : hcr;
+      if (std::find(scope.begin(), scope.end(), criterion.number) == scope.end()) continue;
+      std::vector<std::optional<double>> row;
+      for (int64_t rater : {1, 2, 3, 4}) row.push_back(RoundOneRating(state, rater, criterion));
+      table.subject_labels.push_back(absl::StrCat(state.study.id));
+      table.ratings.push_back(row);
+    }
+    if (!table.ratings.empty()) expected.emplace_back(criterion.number, table);
+  }
+  for (const db::StudyConsensusState& state : states) {
+    if (state.submissions.empty()) continue;
+    const std::vector<int>& scope =
+        state.study.study_type == scoring::StudyType::kDeepLearning ? dlr : hcr;
+    std::vector<std::optional<double>> row;
+    for (int64_t rater : {1, 2, 3, 4}) {
+      std::optional<double> total;
+      for (int number : scope) {
+        std::optional<double> rating =
+            RoundOneRating(state, rater, *scoring::Rqs2().FindCriterion(number));
+        if (rating.has_value()) total = total.value_or(0) + *rating;
+      }
+      row.push_back(total);
+    }
+    totals.subject_labels.push_back(absl::StrCat(state.study.id));
+    totals.ratings.push_back(row);
+  }
+
+  ASSERT_EQ(agreement->criteria.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(agreement->criteria[i].first, expected[i].first);
+    absl::StatusOr<scoring::AgreementResult> result =
+        scoring::ComputeAgreement(expected[i].second, {});
+    ASSERT_TRUE(result.ok()) << result.status();
+    ExpectSameResult(agreement->criteria[i].second, *result,
+                     absl::StrCat("criterion ", expected[i].first));
+  }
+  absl::StatusOr<scoring::AgreementResult> total = scoring::ComputeAgreement(totals, {});
+  ASSERT_TRUE(total.ok()) << total.status();
+  ASSERT_TRUE(agreement->total_score.has_value());
+  ExpectSameResult(*agreement->total_score, *total, "total score");
+  // Criterion 6 applies to HCR only: studies 11 and 13.
+  EXPECT_EQ(agreement->criteria[5].second.subjects, 2);
+  EXPECT_EQ(agreement->criteria[0].second.subjects, 3);
 }
 
 }  // namespace
