@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -27,6 +28,25 @@ int PositionOf(const std::vector<double>& sorted, double value) {
 }
 
 std::vector<double> SortedDistinct(std::vector<double> values) {
+  // Ratings take a handful of distinct values, so collecting them beats
+  // sorting thousands. Equal finite doubles are identical, except 0.0 and
+  // -0.0: which of the two a sort keeps is unspecified, so with both present
+  // sort as ever. So is a table with many distinct values.
+  constexpr std::size_t kFewDistinct = 32;
+  std::vector<double> distinct;
+  bool zero = false;
+  bool negative_zero = false;
+  for (const double value : values) {
+    if (value == 0.0) (std::signbit(value) ? negative_zero : zero) = true;
+    if (!distinct.empty() && distinct.back() == value) continue;
+    if (std::find(distinct.begin(), distinct.end(), value) != distinct.end()) continue;
+    if (distinct.size() == kFewDistinct) break;
+    distinct.push_back(value);
+  }
+  if (distinct.size() < kFewDistinct && !(zero && negative_zero)) {
+    std::sort(distinct.begin(), distinct.end());
+    return distinct;
+  }
   std::sort(values.begin(), values.end());
   values.erase(std::unique(values.begin(), values.end()), values.end());
   return values;
@@ -216,18 +236,44 @@ bool RowLess(const std::vector<std::optional<double>>& a,
   return false;
 }
 
+// Each row as a number that orders rows as RowLess does, when one fits in
+// 64 bits: one digit per cell, 0 for a missing rating and 1 + the rating's
+// position among all observed ratings otherwise. Empty if none fits.
+std::vector<std::uint64_t> RowKeys(const RatingsTable& table, const PreparedTable& p) {
+  const std::uint64_t base = p.all_categories.size() + 1;
+  std::uint64_t largest = 1;
+  for (int j = 0; j < p.raters; ++j) {
+    if (largest > std::numeric_limits<std::uint64_t>::max() / base) return {};
+    largest *= base;
+  }
+  std::vector<std::uint64_t> keys(Index(p.subjects));
+  for (int s = 0; s < p.subjects; ++s) {
+    std::uint64_t key = 0;
+    for (const auto& cell : table.ratings[Index(s)]) {
+      key = key * base +
+            (cell.has_value() ? 1 + static_cast<std::uint64_t>(PositionOf(p.all_categories, *cell))
+                              : 0);
+    }
+    keys[Index(s)] = key;
+  }
+  return keys;
+}
+
 void BuildPatterns(const RatingsTable& table, PreparedTable& p) {
   std::vector<int> order(Index(p.subjects));
   for (int s = 0; s < p.subjects; ++s) order[Index(s)] = s;
+  // Comparing numbers is far cheaper than comparing rows cell by cell.
+  const std::vector<std::uint64_t> keys = RowKeys(table, p);
+  const auto less = [&table, &keys](int a, int b) {
+    return keys.empty() ? RowLess(table.ratings[Index(a)], table.ratings[Index(b)])
+                        : keys[Index(a)] < keys[Index(b)];
+  };
   // Stable, so each pattern lists its rows in table order.
-  std::stable_sort(order.begin(), order.end(), [&table](int a, int b) {
-    return RowLess(table.ratings[Index(a)], table.ratings[Index(b)]);
-  });
+  std::stable_sort(order.begin(), order.end(), less);
   p.pattern_offset.assign(1, 0);
   p.pattern_member = order;
   for (std::size_t i = 0; i < order.size(); ++i) {
-    const bool starts =
-        i == 0 || RowLess(table.ratings[Index(order[i - 1])], table.ratings[Index(order[i])]);
+    const bool starts = i == 0 || less(order[i - 1], order[i]);
     if (!starts) continue;
     if (i > 0) p.pattern_offset.push_back(static_cast<int>(i));
     const int pattern = static_cast<int>(p.pattern_offset.size()) - 1;

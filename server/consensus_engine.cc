@@ -36,15 +36,34 @@ bool Contains(const std::vector<int>& sorted, int value) {
 // The engine's answer for a stored one: its option ids, or its points when
 // it names none (answers given as points, or an additive criterion with no
 // sub-item met, which canonicalisation maps back to that choice).
-scoring::Answer ToEngineAnswer(const db::Answer& stored) {
-  scoring::Answer answer;
+// AssignEngineAnswer overwrites `answer`, reusing its storage.
+void AssignEngineAnswer(const db::Answer& stored, scoring::Answer& answer) {
   answer.criterion = stored.criterion;
   if (stored.option_ids.empty()) {
+    answer.option_ids.reset();
     answer.points = stored.points;
   } else {
-    answer.option_ids = stored.option_ids;
+    answer.points.reset();
+    if (answer.option_ids.has_value()) {
+      *answer.option_ids = stored.option_ids;
+    } else {
+      answer.option_ids = stored.option_ids;
+    }
   }
+}
+
+scoring::Answer ToEngineAnswer(const db::Answer& stored) {
+  scoring::Answer answer;
+  AssignEngineAnswer(stored, answer);
   return answer;
+}
+
+// Overwrites `answers` with the engine's answers for `stored`, reusing their
+// storage: review-wide figures convert a quarter of a million answers.
+void AssignEngineAnswers(const std::vector<db::Answer>& stored,
+                         std::vector<scoring::Answer>& answers) {
+  answers.resize(stored.size());
+  for (std::size_t i = 0; i < stored.size(); ++i) AssignEngineAnswer(stored[i], answers[i]);
 }
 
 std::vector<int> Scope(const scoring::Instrument& instrument, const db::Review& review,
@@ -108,9 +127,9 @@ std::vector<int> OpenCriteriaOfRound(const std::vector<int>& scope,
 
 // The scoring input of one round: the panel, with the answers of those who
 // submitted it restricted to the round's open criteria.
-scoring::RoundInput RoundInputOf(const db::StudyConsensusState& state, int round,
-                                 const std::vector<int>& open_criteria) {
-  scoring::RoundInput input;
+// AssignRoundInput overwrites `input`, reusing its storage.
+void AssignRoundInput(const db::StudyConsensusState& state, int round,
+                      const std::vector<int>& open_criteria, scoring::RoundInput& input) {
   input.round = round;
   input.open_criteria = open_criteria;
   std::map<int64_t, const db::Assessment*> submitted;
@@ -120,32 +139,42 @@ scoring::RoundInput RoundInputOf(const db::StudyConsensusState& state, int round
   std::set<int64_t> panel(state.panel.begin(), state.panel.end());
   // A rater who submitted and later left the panel still counts for the round.
   for (const auto& [rater_id, assessment] : submitted) panel.insert(rater_id);
+  input.raters.resize(panel.size());
+  std::size_t r = 0;
   for (int64_t rater_id : panel) {
-    scoring::RaterRound rater;
+    scoring::RaterRound& rater = input.raters[r++];
     rater.rater = RaterKey(rater_id);
     auto found = submitted.find(rater_id);
     rater.submitted = found != submitted.end();
+    std::size_t n = 0;
     if (rater.submitted) {
-      rater.answers.reserve(found->second->answers.size());
       for (const db::Answer& stored : found->second->answers) {
         if (!Contains(open_criteria, stored.criterion)) continue;
-        scoring::RoundAnswer answer;
-        answer.answer = ToEngineAnswer(stored);
+        if (n == rater.answers.size()) rater.answers.emplace_back();
+        scoring::RoundAnswer& answer = rater.answers[n++];
+        AssignEngineAnswer(stored, answer.answer);
         answer.rationale = stored.rationale;
-        std::vector<std::string> evidence;
-        if (!stored.evidence.section.empty()) evidence.push_back(stored.evidence.section);
-        if (!stored.evidence.page.empty()) {
-          evidence.push_back(absl::StrCat("p. ", stored.evidence.page));
+        // Where in the paper, e.g. "Methods, p. 4, \"...\"".
+        const db::EvidenceLocation& where = stored.evidence;
+        answer.evidence = where.section;
+        if (!where.page.empty()) {
+          absl::StrAppend(&answer.evidence, answer.evidence.empty() ? "" : ", ", "p. ",
+                          where.page);
         }
-        if (!stored.evidence.quote.empty()) {
-          evidence.push_back(absl::StrCat("\"", stored.evidence.quote, "\""));
+        if (!where.quote.empty()) {
+          absl::StrAppend(&answer.evidence, answer.evidence.empty() ? "" : ", ", "\"",
+                          where.quote, "\"");
         }
-        answer.evidence = absl::StrJoin(evidence, ", ");
-        rater.answers.push_back(std::move(answer));
       }
     }
-    input.raters.push_back(std::move(rater));
+    rater.answers.resize(n);
   }
+}
+
+scoring::RoundInput RoundInputOf(const db::StudyConsensusState& state, int round,
+                                 const std::vector<int>& open_criteria) {
+  scoring::RoundInput input;
+  AssignRoundInput(state, round, open_criteria, input);
   return input;
 }
 
@@ -687,24 +716,23 @@ absl::StatusOr<scoring::ConvergenceReport> ComputeReviewConvergence(
     const scoring::Instrument& instrument, const db::Review& review,
     const std::vector<db::StudyConsensusState>& states) {
   ScopeCache scopes(instrument, review);
-  // One study's record at a time: a review's would hold a copy of every
-  // round-1 answer.
+  // One study's record at a time, in storage reused from study to study: a
+  // review's records would hold a copy of every round-1 answer.
   scoring::ConvergenceMeasure measure(instrument);
+  scoring::StudyConsensusRecord record;
   for (const db::StudyConsensusState& state : states) {
     // Studies whose round 1 has not closed have nothing to converge yet.
     if (state.rounds.empty()) continue;
-    scoring::StudyConsensusRecord record;
     record.rounds = RoundResultsOf(state);
-    if (state.consensus.has_value()) {
-      record.consensus.reserve(state.consensus->answers.size());
-      for (const db::Answer& answer : state.consensus->answers) {
-        record.consensus.push_back(ToEngineAnswer(answer));
-      }
-    }
+    static const std::vector<db::Answer> kNoAnswers;
+    AssignEngineAnswers(state.consensus.has_value() ? state.consensus->answers : kNoAnswers,
+                        record.consensus);
     // Round-1 answers count only against a consensus (see
     // StudyConsensusRecord): an unfinished study's are not copied.
-    if (!record.consensus.empty()) {
-      record.first_round = RoundInputOf(state, 1, scopes.Of(state.study.study_type).numbers);
+    if (record.consensus.empty()) {
+      record.first_round.raters.clear();
+    } else {
+      AssignRoundInput(state, 1, scopes.Of(state.study.study_type).numbers, record.first_round);
     }
     RQS_RETURN_IF_ERROR(measure.Add(record));
   }

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "db/store.h"
 #include "server/auth.h"
+#include "server/memory.h"
 #include "server/status.h"
 #include "server/thread_pool.h"
 
@@ -41,6 +42,14 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& buffer, google::protobuf::Mes
 // Serializes `message` into `buffer`. INTERNAL if that fails.
 absl::Status EncodeResponse(const google::protobuf::Message& message, grpc::ByteBuffer* buffer);
 
+// What the worker does once it has finished a call.
+enum class AfterCall {
+  kNothing,
+  // Hand the heap memory the call freed back to the system (server/memory.h),
+  // after the response went out: for calls that read a whole review.
+  kReleaseFreedMemory,
+};
+
 namespace internal {
 
 // The request and response types of a handler
@@ -57,18 +66,19 @@ struct HandlerTraits<absl::Status (C::*)(const Caller&, const Req&, Resp*) const
 
 // Serves one unary call: `handler(const Caller&, const Request&, Response*)`
 // returns absl::Status and runs on a worker after decoding and
-// authentication. Returns the reactor to hand back to gRPC.
+// authentication; then the worker does `after`. Returns the reactor to hand
+// back to gRPC.
 template <typename Handler>
 grpc::ServerUnaryReactor* ServeUnary(const ServiceEnv& env, grpc::CallbackServerContext* context,
                                      const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-                                     Handler handler) {
+                                     Handler handler, AfterCall after = AfterCall::kNothing) {
   using Request = typename internal::HandlerTraits<Handler>::Request;
   using Response = typename internal::HandlerTraits<Handler>::Response;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   db::Store* store = env.store;
   const bool queued = env.pool->TrySubmit(
       [store, reactor, raw_request = *request, response, handler = std::move(handler),
-       authorization = AuthorizationOf(*context)]() {
+       authorization = AuthorizationOf(*context), after]() {
         absl::Status status = [&]() -> absl::Status {
           // Authenticate first: an anonymous caller learns nothing, not even
           // whether its request would have been well-formed.
@@ -85,6 +95,7 @@ grpc::ServerUnaryReactor* ServeUnary(const ServiceEnv& env, grpc::CallbackServer
           return EncodeResponse(out, response);
         }();
         reactor->Finish(ToGrpcStatus(status));
+        if (after == AfterCall::kReleaseFreedMemory) ReleaseFreedMemory();
       });
   if (!queued) {
     reactor->Finish(ToGrpcStatus(
