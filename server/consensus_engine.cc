@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "scoring/status_macros.h"
+#include "server/convert.h"
 
 namespace rqs::server {
 namespace {
@@ -33,37 +34,12 @@ bool Contains(const std::vector<int>& sorted, int value) {
   return std::binary_search(sorted.begin(), sorted.end(), value);
 }
 
-// The engine's answer for a stored one: its option ids, or its points when
-// it names none (answers given as points, or an additive criterion with no
-// sub-item met, which canonicalisation maps back to that choice).
-// AssignEngineAnswer overwrites `answer`, reusing its storage.
-void AssignEngineAnswer(const db::Answer& stored, scoring::Answer& answer) {
-  answer.criterion = stored.criterion;
-  if (stored.option_ids.empty()) {
-    answer.option_ids.reset();
-    answer.points = stored.points;
-  } else {
-    answer.points.reset();
-    if (answer.option_ids.has_value()) {
-      *answer.option_ids = stored.option_ids;
-    } else {
-      answer.option_ids = stored.option_ids;
-    }
-  }
-}
-
-scoring::Answer ToEngineAnswer(const db::Answer& stored) {
-  scoring::Answer answer;
-  AssignEngineAnswer(stored, answer);
-  return answer;
-}
-
 // Overwrites `answers` with the engine's answers for `stored`, reusing their
 // storage: review-wide figures convert a quarter of a million answers.
 void AssignEngineAnswers(const std::vector<db::Answer>& stored,
                          std::vector<scoring::Answer>& answers) {
   answers.resize(stored.size());
-  for (std::size_t i = 0; i < stored.size(); ++i) AssignEngineAnswer(stored[i], answers[i]);
+  for (std::size_t i = 0; i < stored.size(); ++i) AssignScoringAnswer(stored[i], answers[i]);
 }
 
 std::vector<int> Scope(const scoring::Instrument& instrument, const db::Review& review,
@@ -152,7 +128,7 @@ void AssignRoundInput(const db::StudyConsensusState& state, int round,
         if (!Contains(open_criteria, stored.criterion)) continue;
         if (n == rater.answers.size()) rater.answers.emplace_back();
         scoring::RoundAnswer& answer = rater.answers[n++];
-        AssignEngineAnswer(stored, answer.answer);
+        AssignScoringAnswer(stored, answer.answer);
         answer.rationale = stored.rationale;
         // Where in the paper, e.g. "Methods, p. 4, \"...\"".
         const db::EvidenceLocation& where = stored.evidence;
@@ -580,7 +556,7 @@ absl::StatusOr<StudyConsensusView> ConsensusOf(const scoring::Instrument& instru
       ConsensusScoreRequest(review, state.study.study_type, policy.policy);
   for (const db::Answer& stored : state.consensus->answers) {
     ConsensusAnswerSource source;
-    source.answer = ToEngineAnswer(stored);
+    AssignScoringAnswer(stored, source.answer);
     source.points = stored.points;
     auto adjudication =
         std::find_if(state.adjudications.begin(), state.adjudications.end(),

@@ -272,19 +272,24 @@ std::vector<scoring::Answer> ToScoringAnswers(
   return result;
 }
 
-std::vector<scoring::Answer> ToScoringAnswers(const std::vector<db::Answer>& answers) {
-  std::vector<scoring::Answer> result;
-  result.reserve(answers.size());
-  for (const db::Answer& stored : answers) {
-    scoring::Answer answer;
-    answer.criterion = stored.criterion;
-    if (stored.option_ids.empty()) {
-      answer.points = stored.points;
+void AssignScoringAnswer(const db::Answer& stored, scoring::Answer& answer) {
+  answer.criterion = stored.criterion;
+  if (stored.option_ids.empty()) {
+    answer.option_ids.reset();
+    answer.points = stored.points;
+  } else {
+    answer.points.reset();
+    if (answer.option_ids.has_value()) {
+      *answer.option_ids = stored.option_ids;
     } else {
       answer.option_ids = stored.option_ids;
     }
-    result.push_back(std::move(answer));
   }
+}
+
+std::vector<scoring::Answer> ToScoringAnswers(const std::vector<db::Answer>& answers) {
+  std::vector<scoring::Answer> result(answers.size());
+  for (std::size_t i = 0; i < answers.size(); ++i) AssignScoringAnswer(answers[i], result[i]);
   return result;
 }
 

@@ -51,8 +51,13 @@ void ToProto(const db::Assessment& assessment, const scoring::ScoreReport& repor
 std::vector<scoring::Answer> ToScoringAnswers(
     const google::protobuf::RepeatedPtrField<v1::Answer>& answers);
 // Returns the engine's answers for stored answers: the option ids when there
-// are any, else the stored points. Scoring them reproduces the stored report.
+// are any, else the stored points (answers given as points, or an additive
+// criterion with no sub-item met, which canonicalisation maps back to that
+// choice). Scoring them reproduces the stored report.
 std::vector<scoring::Answer> ToScoringAnswers(const std::vector<db::Answer>& answers);
+// The same for one answer, overwriting `answer` and reusing its storage:
+// review-wide figures convert a quarter of a million answers.
+void AssignScoringAnswer(const db::Answer& stored, scoring::Answer& answer);
 
 // Returns the stored answers for wire answers, taking each criterion's points
 // from `report` (criteria the report does not score keep 0).
