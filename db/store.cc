@@ -912,8 +912,10 @@ struct LockedForAssessment {
 // transition). Within one statement PostgreSQL may take the two locks in
 // either order; that cannot deadlock: only SetReviewPolicy locks a policy
 // exclusively, and it locks no study.
-absl::StatusOr<LockedForAssessment> LockForAssessment(pqxx::transaction_base& txn,
-                                                      const AssessmentInput& input,
+// A draft has no idempotency key: `idempotency_key` "" finds no replay.
+absl::StatusOr<LockedForAssessment> LockForAssessment(pqxx::transaction_base& txn, int64_t study_id,
+                                                      int64_t rater_id,
+                                                      const std::string& idempotency_key,
                                                       bool exclusive) {
   const std::string sql = absl::StrCat(
       "SELECT ", kPolicyColumns,
@@ -921,10 +923,10 @@ absl::StatusOr<LockedForAssessment> LockForAssessment(pqxx::transaction_base& tx
       "FROM studies s JOIN review_policies p ON p.review_id = s.review_id WHERE s.id = $1 ",
       exclusive ? "FOR UPDATE OF s FOR SHARE OF p" : "FOR SHARE OF s, p");
   const pqxx::result rows =
-      ExecPrepared(txn, exclusive ? "lock_for_assessment" : "share_for_assessment", sql,
-                   input.study_id, input.rater_id, input.idempotency_key);
+      ExecPrepared(txn, exclusive ? "lock_for_assessment" : "share_for_assessment", sql, study_id,
+                   rater_id, idempotency_key);
   if (rows.empty()) {
-    return absl::NotFoundError(absl::StrCat("study ", input.study_id, " not found"));
+    return absl::NotFoundError(absl::StrCat("study ", study_id, " not found"));
   }
   LockedForAssessment locked;
   locked.policy = ToPolicy(rows[0]);
@@ -1860,10 +1862,9 @@ absl::StatusOr<Assessment> Store::SaveDraft(const AssessmentInput& input, int64_
     BeginAudited(txn, "SaveDraft", actor_id);
     // The first assessment of a review fixes its policy: holding the policy
     // row shared orders this against SetReviewPolicy.
-    AssessmentInput draft_input = input;
-    draft_input.idempotency_key.clear();
     RQS_ASSIGN_OR_RETURN(const LockedForAssessment locked,
-                         LockForAssessment(txn, draft_input, check || input.round == 0));
+                         LockForAssessment(txn, input.study_id, input.rater_id,
+                                           /*idempotency_key=*/"", check || input.round == 0));
     const ReviewPolicy& policy = locked.policy;
     const int64_t review_id = policy.review_id;
     AssessmentInput resolved;
@@ -1902,7 +1903,8 @@ absl::StatusOr<SubmitResult> Store::SubmitAssessment(const AssessmentInput& inpu
         pqxx::work txn(c);
         BeginAudited(txn, "SubmitAssessment", actor_id);
         RQS_ASSIGN_OR_RETURN(const LockedForAssessment locked,
-                             LockForAssessment(txn, input, read_state));
+                             LockForAssessment(txn, input.study_id, input.rater_id,
+                                               input.idempotency_key, read_state));
         const ReviewPolicy& policy = locked.policy;
         const int64_t review_id = policy.review_id;
         // A replay returns the first result without running the rules.
