@@ -383,7 +383,8 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetProgress(grpc::CallbackServer
           out->add_consensus_share_by_round(share);
         }
         return absl::OkStatus();
-      });
+      },
+      Workers::kReviewWide);
 }
 
 grpc::ServerUnaryReactor* ConsensusServiceImpl::CloseRound(grpc::CallbackServerContext* context,
@@ -596,7 +597,8 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetConsensus(grpc::CallbackServe
           RQS_RETURN_IF_ERROR(ConsensusToProto(review, *state, out->add_studies()));
         }
         return absl::OkStatus();
-      });
+      },
+      Workers::kReviewWide);
 }
 
 grpc::ServerUnaryReactor* ConsensusServiceImpl::GetAgreement(grpc::CallbackServerContext* context,
@@ -646,7 +648,8 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetAgreement(grpc::CallbackServe
           }
         }
         return absl::OkStatus();
-      });
+      },
+      Workers::kReviewWide);
 }
 
 grpc::ServerUnaryReactor* ConsensusServiceImpl::GetSummary(grpc::CallbackServerContext* context,
@@ -664,7 +667,8 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetSummary(grpc::CallbackServerC
             std::vector<db::StudyConsensusState> states,
             store->ListStudyConsensusStates(in.review_id(), db::StateDetail::kStatistics));
         return SummaryToProto(review, states, Visible(review, caller, states), out);
-      });
+      },
+      Workers::kReviewWide);
 }
 
 grpc::ServerUnaryReactor* ConsensusServiceImpl::Export(grpc::CallbackServerContext* context,
@@ -725,7 +729,8 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::Export(grpc::CallbackServerConte
             break;
         }
         return absl::OkStatus();
-      });
+      },
+      Workers::kReviewWide);
 }
 
 }  // namespace rqs::server

@@ -388,7 +388,8 @@ grpc::ServerUnaryReactor* ReviewServiceImpl::ListAssignments(
                                                 : state->second);
         }
         return absl::OkStatus();
-      });
+      },
+      Workers::kReviewWide);
 }
 
 grpc::ServerUnaryReactor* ReviewServiceImpl::GetReviewSummary(
@@ -442,7 +443,8 @@ grpc::ServerUnaryReactor* ReviewServiceImpl::GetReviewSummary(
         out->set_assigned_count(static_cast<int32_t>(assignments.size()));
         out->set_submitted_count(submitted_count);
         return absl::OkStatus();
-      });
+      },
+      Workers::kReviewWide);
 }
 
 }  // namespace rqs::server
