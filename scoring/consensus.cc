@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -597,10 +598,13 @@ absl::StatusOr<std::vector<Answer>> ConsensusAnswers(
 // hundreds of thousands of times. For the criteria of one instrument.
 class ConvergenceMeasure::KeyMemo {
  public:
+  explicit KeyMemo(const Instrument& instrument)
+      : instrument_(instrument), by_position_(instrument.criteria.size()) {}
+
   // Returns CanonicaliseAnswer(criterion, answer)'s key, or its error.
   const absl::StatusOr<std::string>& Key(const Criterion& criterion, const Answer& answer) {
     // A criterion meets a handful of distinct answers: a scan beats hashing.
-    std::deque<Entry>& entries = by_criterion_[criterion.number];
+    std::deque<Entry>& entries = EntriesOf(criterion);
     for (const Entry& entry : entries) {
       if (entry.option_ids == answer.option_ids && entry.points == answer.points) {
         return entry.key;
@@ -620,12 +624,27 @@ class ConvergenceMeasure::KeyMemo {
     std::optional<int> points;
     absl::StatusOr<std::string> key;
   };
-  // A deque keeps the keys handed out in place as entries are added.
-  std::map<int, std::deque<Entry>> by_criterion_;
+
+  // The criteria come from the instrument (FindCriterion), so their place
+  // in it finds their entries; others by number.
+  std::deque<Entry>& EntriesOf(const Criterion& criterion) {
+    const std::vector<Criterion>& criteria = instrument_.criteria;
+    const std::less<const Criterion*> before;
+    if (!criteria.empty() && !before(&criterion, criteria.data()) &&
+        before(&criterion, criteria.data() + criteria.size())) {
+      return by_position_[static_cast<std::size_t>(&criterion - criteria.data())];
+    }
+    return others_[criterion.number];
+  }
+
+  const Instrument& instrument_;
+  // Deques keep the keys handed out in place as entries are added.
+  std::vector<std::deque<Entry>> by_position_;
+  std::map<int, std::deque<Entry>> others_;
 };
 
 ConvergenceMeasure::ConvergenceMeasure(const Instrument& instrument)
-    : instrument_(instrument), keys_(std::make_unique<KeyMemo>()) {}
+    : instrument_(instrument), keys_(std::make_unique<KeyMemo>(instrument)) {}
 
 ConvergenceMeasure::~ConvergenceMeasure() = default;
 
