@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -607,6 +608,10 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     const scoring::Instrument& instrument, const db::Review& review,
     const std::vector<db::StudyConsensusState>& states,
     const scoring::AgreementOptions& options) {
+  // Convergence needs none of what follows: it runs on a core of its own
+  // meanwhile (whole-review reads run one at a time, see server/rpc.h).
+  std::future<absl::StatusOr<scoring::ConvergenceReport>> convergence = std::async(
+      std::launch::async, [&] { return ComputeReviewConvergence(instrument, review, states); });
   ReviewAgreement agreement;
   // Columns: every rater with a round-1 submission, by id.
   std::set<int64_t> raters;
@@ -673,6 +678,8 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     for (std::size_t c = 0; c < criteria.size(); ++c) {
       scoring::RatingsTable table;
       table.rater_labels = rater_labels;
+      table.subject_labels.reserve(rated.size());
+      table.ratings.reserve(rated.size());
       for (const StudyRatings& study : rated) {
         if (!study.scope->in_scope[c]) continue;
         std::vector<std::optional<double>> row(rater_count);
@@ -690,6 +697,8 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     }
     scoring::RatingsTable totals;
     totals.rater_labels = rater_labels;
+    totals.subject_labels.reserve(rated.size());
+    totals.ratings.reserve(rated.size());
     for (const StudyRatings& study : rated) {
       std::vector<std::optional<double>> row(rater_count);
       for (std::size_t column = 0; column < rater_count; ++column) {
@@ -708,7 +717,7 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     }
   }
 
-  RQS_ASSIGN_OR_RETURN(agreement.convergence, ComputeReviewConvergence(instrument, review, states));
+  RQS_ASSIGN_OR_RETURN(agreement.convergence, convergence.get());
   return agreement;
 }
 
