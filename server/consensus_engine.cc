@@ -577,8 +577,6 @@ absl::StatusOr<StudyConsensusView> ConsensusOf(const scoring::Instrument& instru
         absl::StrCat("study ", state.study.id, " has no final consensus yet"));
   }
   StudyConsensusView view;
-  scoring::ScoreRequest request =
-      ConsensusScoreRequest(review, state.study.study_type, policy.policy);
   for (const db::Answer& stored : state.consensus->answers) {
     ConsensusAnswerSource source;
     source.answer = ToEngineAnswer(stored);
@@ -597,11 +595,24 @@ absl::StatusOr<StudyConsensusView> ConsensusOf(const scoring::Instrument& instru
         }
       }
     }
-    request.answers.push_back(source.answer);
     view.answers.push_back(std::move(source));
   }
-  RQS_ASSIGN_OR_RETURN(view.report, scoring::ScoreStudy(instrument, request));
+  RQS_ASSIGN_OR_RETURN(view.report, ConsensusReportOf(instrument, review, policy, state));
   return view;
+}
+
+absl::StatusOr<scoring::ScoreReport> ConsensusReportOf(const scoring::Instrument& instrument,
+                                                       const db::Review& review,
+                                                       const db::ReviewPolicy& policy,
+                                                       const db::StudyConsensusState& state) {
+  if (!state.consensus.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("study ", state.study.id, " has no final consensus yet"));
+  }
+  scoring::ScoreRequest request =
+      ConsensusScoreRequest(review, state.study.study_type, policy.policy);
+  AssignEngineAnswers(state.consensus->answers, request.answers);
+  return scoring::ScoreStudy(instrument, request);
 }
 
 absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(

@@ -252,10 +252,10 @@ absl::Status SummaryToProto(const ReviewContext& context,
   std::vector<scoring::ScoreReport> reports;
   for (const db::StudyConsensusState* state : studies) {
     if (!state->consensus.has_value()) continue;
-    RQS_ASSIGN_OR_RETURN(StudyConsensusView view, ConsensusOf(*context.instrument,
-                                                              context.access.review,
-                                                              context.policy, *state));
-    reports.push_back(std::move(view.report));
+    RQS_ASSIGN_OR_RETURN(
+        scoring::ScoreReport report,
+        ConsensusReportOf(*context.instrument, context.access.review, context.policy, *state));
+    reports.push_back(std::move(report));
   }
   out->set_finalised(static_cast<int32_t>(reports.size()));
   RQS_ASSIGN_OR_RETURN(scoring::ReviewSummary summary,
