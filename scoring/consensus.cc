@@ -114,14 +114,15 @@ absl::StatusOr<std::vector<const Criterion*>> OpenCriteria(const Instrument& ins
     return absl::InvalidArgumentError(absl::StrCat("round must be at least 1, got ", round.round));
   }
   std::vector<const Criterion*> open;
-  std::set<int> seen;
+  open.reserve(round.open_criteria.size());
   for (int number : round.open_criteria) {
     const Criterion* criterion = instrument.FindCriterion(number);
     if (criterion == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("round ", round.round, ": unknown criterion ",
                                                      number, " in instrument ", instrument.id));
     }
-    if (!seen.insert(number).second) {
+    // An instrument's few dozen criteria: a scan, no set to allocate.
+    if (std::find(open.begin(), open.end(), criterion) != open.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("round ", round.round, ": criterion ", number, " opened twice"));
     }
@@ -173,12 +174,14 @@ absl::Status ForEachRaterAnswer(const std::vector<const Criterion*>& open, const
 // raters included). Stops at the first error.
 template <typename Visit>
 absl::Status ForEachSubmittedRater(const RoundInput& round, Visit&& visit) {
-  std::set<std::string> ids;
-  for (const RaterRound& rater : round.raters) {
+  for (auto rater_it = round.raters.begin(); rater_it != round.raters.end(); ++rater_it) {
+    const RaterRound& rater = *rater_it;
     if (rater.rater.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("round ", round.round, ": empty rater id"));
     }
-    if (!ids.insert(rater.rater).second) {
+    // A panel is a handful of raters: a scan, no set to allocate.
+    if (std::any_of(round.raters.begin(), rater_it,
+                    [&rater](const RaterRound& before) { return before.rater == rater.rater; })) {
       return absl::InvalidArgumentError(
           absl::StrCat("round ", round.round, ": rater ", rater.rater, " listed twice"));
     }
@@ -657,9 +660,14 @@ absl::Status ConvergenceMeasure::Add(const StudyConsensusRecord& study) {
       if (result.outcome == CriterionOutcome::kAgreed) ++agreed_in[r];
     }
   }
-  std::map<std::string, RaterConsensusAgreement> raters;
+  // Per rater of the study (ForEachSubmittedRater lists each once).
+  std::vector<std::pair<const std::string*, RaterConsensusAgreement>> raters;
   if (!study.consensus.empty()) {
-    std::map<int, const std::string*> consensus_keys;
+    // The consensus key of each criterion, by its place in the instrument
+    // (FindCriterion's criteria are the instrument's own); the first answer
+    // to a criterion counts.
+    const Criterion* const first = instrument_.criteria.data();
+    std::vector<const std::string*> consensus_keys(instrument_.criteria.size(), nullptr);
     for (const Answer& answer : study.consensus) {
       const Criterion* criterion = instrument_.FindCriterion(answer.criterion);
       if (criterion == nullptr) {
@@ -668,23 +676,25 @@ absl::Status ConvergenceMeasure::Add(const StudyConsensusRecord& study) {
       }
       const absl::StatusOr<std::string>& key = keys_->Key(*criterion, answer);
       if (!key.ok()) return key.status();
-      consensus_keys.emplace(answer.criterion, &*key);
+      const std::string*& place = consensus_keys[static_cast<std::size_t>(criterion - first)];
+      if (place == nullptr) place = &*key;
     }
     RQS_ASSIGN_OR_RETURN(const std::vector<const Criterion*> open,
                          OpenCriteria(instrument_, study.first_round));
     // As CanonicaliseRound checks and canonicalises every submitted rater's
     // round-1 answers, counting those that meet the consensus.
     RQS_RETURN_IF_ERROR(ForEachSubmittedRater(study.first_round, [&](const RaterRound& rater) {
-      RaterConsensusAgreement& agreement = raters[rater.rater];
-      agreement.rater = rater.rater;
+      RaterConsensusAgreement& agreement =
+          raters.emplace_back(&rater.rater, RaterConsensusAgreement()).second;
       return ForEachRaterAnswer(
           open, rater, [&](const Criterion& criterion, const Answer& answer, const RoundAnswer*) {
             const absl::StatusOr<std::string>& key = keys_->Key(criterion, answer);
             if (!key.ok()) return key.status();
-            auto it = consensus_keys.find(criterion.number);
-            if (it == consensus_keys.end()) return absl::OkStatus();
+            const std::string* consensus =
+                consensus_keys[static_cast<std::size_t>(&criterion - first)];
+            if (consensus == nullptr) return absl::OkStatus();
             ++agreement.compared;
-            if (*key == *it->second) ++agreement.matching;
+            if (*key == *consensus) ++agreement.matching;
             return absl::OkStatus();
           });
     }));
@@ -692,9 +702,9 @@ absl::Status ConvergenceMeasure::Add(const StudyConsensusRecord& study) {
   items_ += static_cast<int>(study.rounds.front().criteria.size());
   if (agreed_in_.size() < agreed_in.size()) agreed_in_.resize(agreed_in.size(), 0);
   for (size_t r = 0; r < agreed_in.size(); ++r) agreed_in_[r] += agreed_in[r];
-  for (auto& [id, agreement] : raters) {
-    RaterConsensusAgreement& total = raters_[id];
-    total.rater = id;
+  for (const auto& [id, agreement] : raters) {
+    RaterConsensusAgreement& total = raters_[*id];
+    total.rater = *id;
     total.matching += agreement.matching;
     total.compared += agreement.compared;
   }
