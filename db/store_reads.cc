@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <pqxx/result>
 #include <pqxx/row>
 #include <pqxx/transaction_base>
@@ -25,15 +26,16 @@ namespace {
       absl::StrCat("malformed ", what, " from the database: ", text.substr(0, 80)));
 }
 
-// Parses the text array literal at the start of `text` and moves `text`
-// past it. `whole` is for error messages.
-std::vector<std::string> ConsumeTextArray(absl::string_view& text, absl::string_view whole) {
+// Parses the text array literal at the start of `text` into `values`
+// (cleared first) and moves `text` past it. `whole` is for error messages.
+void ConsumeTextArray(absl::string_view& text, absl::string_view whole,
+                      std::vector<std::string>& values) {
+  values.clear();
   if (text.empty() || text.front() != '{') Malformed("text array", whole);
-  std::vector<std::string> values;
   std::size_t i = 1;
   if (i < text.size() && text[i] == '}') {
     text.remove_prefix(i + 1);
-    return values;
+    return;
   }
   while (i < text.size()) {
     if (text[i] == '"') {
@@ -49,7 +51,8 @@ std::vector<std::string> ConsumeTextArray(absl::string_view& text, absl::string_
       ++i;
       values.push_back(std::move(value));
     } else {
-      const std::size_t end = std::min(text.find_first_of(",}", i), text.size());
+      std::size_t end = i;
+      while (end < text.size() && text[end] != ',' && text[end] != '}') ++end;
       const absl::string_view value = text.substr(i, end - i);
       if (value.empty() || value.front() == '{') break;
       // Unquoted NULL is the null element; the string "NULL" comes quoted.
@@ -58,7 +61,7 @@ std::vector<std::string> ConsumeTextArray(absl::string_view& text, absl::string_
     }
     if (i < text.size() && text[i] == '}') {
       text.remove_prefix(i + 1);
-      return values;
+      return;
     }
     if (i == text.size() || text[i] != ',') break;
     ++i;
@@ -66,12 +69,18 @@ std::vector<std::string> ConsumeTextArray(absl::string_view& text, absl::string_
   Malformed("text array", whole);
 }
 
+// Criterion numbers and points are small: plain digits, maybe a minus.
 int ConsumeInt(absl::string_view& text, absl::string_view whole) {
-  const std::size_t end = std::min(text.find(' '), text.size());
-  int value = 0;
-  if (!absl::SimpleAtoi(text.substr(0, end), &value)) Malformed("answer scores", whole);
-  text.remove_prefix(end);
-  return value;
+  std::size_t i = !text.empty() && text.front() == '-' ? 1 : 0;
+  const std::size_t digits = i;
+  int64_t value = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    value = value * 10 + (text[i] - '0');
+    if (value > std::numeric_limits<int>::max()) Malformed("answer scores", whole);
+  }
+  if (i == digits) Malformed("answer scores", whole);
+  text.remove_prefix(i);
+  return static_cast<int>(digits == 1 ? -value : value);
 }
 
 void ConsumeSpace(absl::string_view& text, absl::string_view whole) {
@@ -106,7 +115,8 @@ bool ByCriterion(const Answer& a, const Answer& b) { return a.criterion < b.crit
 
 std::vector<std::string> ParseTextArray(absl::string_view text) {
   absl::string_view rest = text;
-  std::vector<std::string> values = ConsumeTextArray(rest, text);
+  std::vector<std::string> values;
+  ConsumeTextArray(rest, text, values);
   if (!rest.empty()) Malformed("text array", text);
   return values;
 }
@@ -151,7 +161,7 @@ std::vector<Answer> ParseAnswerScores(absl::string_view text) {
     ConsumeSpace(rest, text);
     answer.points = ConsumeInt(rest, text);
     ConsumeSpace(rest, text);
-    answer.option_ids = ConsumeTextArray(rest, text);
+    ConsumeTextArray(rest, text, answer.option_ids);
     if (rest.empty()) return answers;
     ConsumeSpace(rest, text);
   }

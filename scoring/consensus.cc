@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -113,14 +114,15 @@ absl::StatusOr<std::vector<const Criterion*>> OpenCriteria(const Instrument& ins
     return absl::InvalidArgumentError(absl::StrCat("round must be at least 1, got ", round.round));
   }
   std::vector<const Criterion*> open;
-  std::set<int> seen;
+  open.reserve(round.open_criteria.size());
   for (int number : round.open_criteria) {
     const Criterion* criterion = instrument.FindCriterion(number);
     if (criterion == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("round ", round.round, ": unknown criterion ",
                                                      number, " in instrument ", instrument.id));
     }
-    if (!seen.insert(number).second) {
+    // An instrument's few dozen criteria: a scan, no set to allocate.
+    if (std::find(open.begin(), open.end(), criterion) != open.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("round ", round.round, ": criterion ", number, " opened twice"));
     }
@@ -172,12 +174,14 @@ absl::Status ForEachRaterAnswer(const std::vector<const Criterion*>& open, const
 // raters included). Stops at the first error.
 template <typename Visit>
 absl::Status ForEachSubmittedRater(const RoundInput& round, Visit&& visit) {
-  std::set<std::string> ids;
-  for (const RaterRound& rater : round.raters) {
+  for (auto rater_it = round.raters.begin(); rater_it != round.raters.end(); ++rater_it) {
+    const RaterRound& rater = *rater_it;
     if (rater.rater.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("round ", round.round, ": empty rater id"));
     }
-    if (!ids.insert(rater.rater).second) {
+    // A panel is a handful of raters: a scan, no set to allocate.
+    if (std::any_of(round.raters.begin(), rater_it,
+                    [&rater](const RaterRound& before) { return before.rater == rater.rater; })) {
       return absl::InvalidArgumentError(
           absl::StrCat("round ", round.round, ": rater ", rater.rater, " listed twice"));
     }
@@ -597,10 +601,13 @@ absl::StatusOr<std::vector<Answer>> ConsensusAnswers(
 // hundreds of thousands of times. For the criteria of one instrument.
 class ConvergenceMeasure::KeyMemo {
  public:
+  explicit KeyMemo(const Instrument& instrument)
+      : instrument_(instrument), by_position_(instrument.criteria.size()) {}
+
   // Returns CanonicaliseAnswer(criterion, answer)'s key, or its error.
   const absl::StatusOr<std::string>& Key(const Criterion& criterion, const Answer& answer) {
     // A criterion meets a handful of distinct answers: a scan beats hashing.
-    std::deque<Entry>& entries = by_criterion_[criterion.number];
+    std::deque<Entry>& entries = EntriesOf(criterion);
     for (const Entry& entry : entries) {
       if (entry.option_ids == answer.option_ids && entry.points == answer.points) {
         return entry.key;
@@ -620,12 +627,27 @@ class ConvergenceMeasure::KeyMemo {
     std::optional<int> points;
     absl::StatusOr<std::string> key;
   };
-  // A deque keeps the keys handed out in place as entries are added.
-  std::map<int, std::deque<Entry>> by_criterion_;
+
+  // The criteria come from the instrument (FindCriterion), so their place
+  // in it finds their entries; others by number.
+  std::deque<Entry>& EntriesOf(const Criterion& criterion) {
+    const std::vector<Criterion>& criteria = instrument_.criteria;
+    const std::less<const Criterion*> before;
+    if (!criteria.empty() && !before(&criterion, criteria.data()) &&
+        before(&criterion, criteria.data() + criteria.size())) {
+      return by_position_[static_cast<std::size_t>(&criterion - criteria.data())];
+    }
+    return others_[criterion.number];
+  }
+
+  const Instrument& instrument_;
+  // Deques keep the keys handed out in place as entries are added.
+  std::vector<std::deque<Entry>> by_position_;
+  std::map<int, std::deque<Entry>> others_;
 };
 
 ConvergenceMeasure::ConvergenceMeasure(const Instrument& instrument)
-    : instrument_(instrument), keys_(std::make_unique<KeyMemo>()) {}
+    : instrument_(instrument), keys_(std::make_unique<KeyMemo>(instrument)) {}
 
 ConvergenceMeasure::~ConvergenceMeasure() = default;
 
@@ -638,9 +660,14 @@ absl::Status ConvergenceMeasure::Add(const StudyConsensusRecord& study) {
       if (result.outcome == CriterionOutcome::kAgreed) ++agreed_in[r];
     }
   }
-  std::map<std::string, RaterConsensusAgreement> raters;
+  // Per rater of the study (ForEachSubmittedRater lists each once).
+  std::vector<std::pair<const std::string*, RaterConsensusAgreement>> raters;
   if (!study.consensus.empty()) {
-    std::map<int, const std::string*> consensus_keys;
+    // The consensus key of each criterion, by its place in the instrument
+    // (FindCriterion's criteria are the instrument's own); the first answer
+    // to a criterion counts.
+    const Criterion* const first = instrument_.criteria.data();
+    std::vector<const std::string*> consensus_keys(instrument_.criteria.size(), nullptr);
     for (const Answer& answer : study.consensus) {
       const Criterion* criterion = instrument_.FindCriterion(answer.criterion);
       if (criterion == nullptr) {
@@ -649,23 +676,25 @@ absl::Status ConvergenceMeasure::Add(const StudyConsensusRecord& study) {
       }
       const absl::StatusOr<std::string>& key = keys_->Key(*criterion, answer);
       if (!key.ok()) return key.status();
-      consensus_keys.emplace(answer.criterion, &*key);
+      const std::string*& place = consensus_keys[static_cast<std::size_t>(criterion - first)];
+      if (place == nullptr) place = &*key;
     }
     RQS_ASSIGN_OR_RETURN(const std::vector<const Criterion*> open,
                          OpenCriteria(instrument_, study.first_round));
     // As CanonicaliseRound checks and canonicalises every submitted rater's
     // round-1 answers, counting those that meet the consensus.
     RQS_RETURN_IF_ERROR(ForEachSubmittedRater(study.first_round, [&](const RaterRound& rater) {
-      RaterConsensusAgreement& agreement = raters[rater.rater];
-      agreement.rater = rater.rater;
+      RaterConsensusAgreement& agreement =
+          raters.emplace_back(&rater.rater, RaterConsensusAgreement()).second;
       return ForEachRaterAnswer(
           open, rater, [&](const Criterion& criterion, const Answer& answer, const RoundAnswer*) {
             const absl::StatusOr<std::string>& key = keys_->Key(criterion, answer);
             if (!key.ok()) return key.status();
-            auto it = consensus_keys.find(criterion.number);
-            if (it == consensus_keys.end()) return absl::OkStatus();
+            const std::string* consensus =
+                consensus_keys[static_cast<std::size_t>(&criterion - first)];
+            if (consensus == nullptr) return absl::OkStatus();
             ++agreement.compared;
-            if (*key == *it->second) ++agreement.matching;
+            if (*key == *consensus) ++agreement.matching;
             return absl::OkStatus();
           });
     }));
@@ -673,9 +702,9 @@ absl::Status ConvergenceMeasure::Add(const StudyConsensusRecord& study) {
   items_ += static_cast<int>(study.rounds.front().criteria.size());
   if (agreed_in_.size() < agreed_in.size()) agreed_in_.resize(agreed_in.size(), 0);
   for (size_t r = 0; r < agreed_in.size(); ++r) agreed_in_[r] += agreed_in[r];
-  for (auto& [id, agreement] : raters) {
-    RaterConsensusAgreement& total = raters_[id];
-    total.rater = id;
+  for (const auto& [id, agreement] : raters) {
+    RaterConsensusAgreement& total = raters_[*id];
+    total.rater = *id;
     total.matching += agreement.matching;
     total.compared += agreement.compared;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -552,8 +553,6 @@ absl::StatusOr<StudyConsensusView> ConsensusOf(const scoring::Instrument& instru
         absl::StrCat("study ", state.study.id, " has no final consensus yet"));
   }
   StudyConsensusView view;
-  scoring::ScoreRequest request =
-      ConsensusScoreRequest(review, state.study.study_type, policy.policy);
   for (const db::Answer& stored : state.consensus->answers) {
     ConsensusAnswerSource source;
     AssignScoringAnswer(stored, source.answer);
@@ -572,17 +571,34 @@ absl::StatusOr<StudyConsensusView> ConsensusOf(const scoring::Instrument& instru
         }
       }
     }
-    request.answers.push_back(source.answer);
     view.answers.push_back(std::move(source));
   }
-  RQS_ASSIGN_OR_RETURN(view.report, scoring::ScoreStudy(instrument, request));
+  RQS_ASSIGN_OR_RETURN(view.report, ConsensusReportOf(instrument, review, policy, state));
   return view;
+}
+
+absl::StatusOr<scoring::ScoreReport> ConsensusReportOf(const scoring::Instrument& instrument,
+                                                       const db::Review& review,
+                                                       const db::ReviewPolicy& policy,
+                                                       const db::StudyConsensusState& state) {
+  if (!state.consensus.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("study ", state.study.id, " has no final consensus yet"));
+  }
+  scoring::ScoreRequest request =
+      ConsensusScoreRequest(review, state.study.study_type, policy.policy);
+  AssignEngineAnswers(state.consensus->answers, request.answers);
+  return scoring::ScoreStudy(instrument, request);
 }
 
 absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     const scoring::Instrument& instrument, const db::Review& review,
     const std::vector<db::StudyConsensusState>& states,
     const scoring::AgreementOptions& options) {
+  // Convergence needs none of what follows: it runs on a core of its own
+  // meanwhile (whole-review reads run one at a time, see server/rpc.h).
+  std::future<absl::StatusOr<scoring::ConvergenceReport>> convergence = std::async(
+      std::launch::async, [&] { return ComputeReviewConvergence(instrument, review, states); });
   ReviewAgreement agreement;
   // Columns: every rater with a round-1 submission, by id.
   std::set<int64_t> raters;
@@ -649,6 +665,8 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     for (std::size_t c = 0; c < criteria.size(); ++c) {
       scoring::RatingsTable table;
       table.rater_labels = rater_labels;
+      table.subject_labels.reserve(rated.size());
+      table.ratings.reserve(rated.size());
       for (const StudyRatings& study : rated) {
         if (!study.scope->in_scope[c]) continue;
         std::vector<std::optional<double>> row(rater_count);
@@ -666,6 +684,8 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     }
     scoring::RatingsTable totals;
     totals.rater_labels = rater_labels;
+    totals.subject_labels.reserve(rated.size());
+    totals.ratings.reserve(rated.size());
     for (const StudyRatings& study : rated) {
       std::vector<std::optional<double>> row(rater_count);
       for (std::size_t column = 0; column < rater_count; ++column) {
@@ -684,7 +704,7 @@ absl::StatusOr<ReviewAgreement> ComputeReviewAgreement(
     }
   }
 
-  RQS_ASSIGN_OR_RETURN(agreement.convergence, ComputeReviewConvergence(instrument, review, states));
+  RQS_ASSIGN_OR_RETURN(agreement.convergence, convergence.get());
   return agreement;
 }
 

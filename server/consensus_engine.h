@@ -136,6 +136,14 @@ absl::StatusOr<StudyConsensusView> ConsensusOf(const scoring::Instrument& instru
                                                const db::ReviewPolicy& policy,
                                                const db::StudyConsensusState& state);
 
+// ConsensusOf's score report alone, without the answers' sources: what a
+// review's summary needs of each of its (thousands of) finalised studies.
+// FAILED_PRECONDITION if not finalised.
+absl::StatusOr<scoring::ScoreReport> ConsensusReportOf(const scoring::Instrument& instrument,
+                                                       const db::Review& review,
+                                                       const db::ReviewPolicy& policy,
+                                                       const db::StudyConsensusState& state);
+
 // The review's agreement on round-1 answers and its convergence.
 struct ReviewAgreement {
   int studies = 0;  // Studies with a round-1 submission.

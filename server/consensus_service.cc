@@ -3,6 +3,7 @@
 // proto/rqs/v1/consensus.proto. The rules live in server/consensus_engine.h
 // and scoring/; these handlers authorise, load, call and encode.
 #include <algorithm>
+#include <future>
 #include <map>
 #include <set>
 #include <utility>
@@ -249,13 +250,25 @@ absl::Status SummaryToProto(const ReviewContext& context,
                             v1::GetSummaryResponse* out) {
   out->set_review_name(context.access.review.name);
   out->set_studies(static_cast<int32_t>(studies.size()));
+  // The agreement figures need nothing of the consensus reports: they are
+  // computed meanwhile, on another core (whole-review reads run one at a
+  // time, see server/rpc.h).
+  std::future<absl::StatusOr<ReviewAgreement>> agreement;
+  if (context.access.role != Role::kRater) {
+    agreement = std::async(std::launch::async, [&context, &all_states] {
+      scoring::AgreementOptions options;
+      options.threads = 1;
+      return ComputeReviewAgreement(*context.instrument, context.access.review, all_states,
+                                    options);
+    });
+  }
   std::vector<scoring::ScoreReport> reports;
   for (const db::StudyConsensusState* state : studies) {
     if (!state->consensus.has_value()) continue;
-    RQS_ASSIGN_OR_RETURN(StudyConsensusView view, ConsensusOf(*context.instrument,
-                                                              context.access.review,
-                                                              context.policy, *state));
-    reports.push_back(std::move(view.report));
+    RQS_ASSIGN_OR_RETURN(
+        scoring::ScoreReport report,
+        ConsensusReportOf(*context.instrument, context.access.review, context.policy, *state));
+    reports.push_back(std::move(report));
   }
   out->set_finalised(static_cast<int32_t>(reports.size()));
   RQS_ASSIGN_OR_RETURN(scoring::ReviewSummary summary,
@@ -283,17 +296,13 @@ absl::Status SummaryToProto(const ReviewContext& context,
     wire->set_mean_percent(row.mean_percent);
     wire->set_attained(row.attained);
   }
-  if (context.access.role == Role::kRater) return absl::OkStatus();
-  scoring::AgreementOptions options;
-  options.threads = 1;
-  RQS_ASSIGN_OR_RETURN(ReviewAgreement agreement,
-                       ComputeReviewAgreement(*context.instrument, context.access.review,
-                                              all_states, options));
-  AgreementToProto(*context.instrument, agreement, out->mutable_agreement(), nullptr);
-  if (agreement.total_score.has_value()) {
-    ToProto(*agreement.total_score, 0, "Total score", out->add_agreement());
+  if (!agreement.valid()) return absl::OkStatus();  // Raters see no agreement.
+  RQS_ASSIGN_OR_RETURN(ReviewAgreement figures, agreement.get());
+  AgreementToProto(*context.instrument, figures, out->mutable_agreement(), nullptr);
+  if (figures.total_score.has_value()) {
+    ToProto(*figures.total_score, 0, "Total score", out->add_agreement());
   }
-  for (double share : agreement.convergence.consensus_share_by_round) {
+  for (double share : figures.convergence.consensus_share_by_round) {
     out->add_consensus_share_by_round(share);
   }
   return absl::OkStatus();
@@ -384,7 +393,7 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetProgress(grpc::CallbackServer
         }
         return absl::OkStatus();
       },
-      AfterCall::kReleaseFreedMemory);
+      Workers::kReviewWide);
 }
 
 grpc::ServerUnaryReactor* ConsensusServiceImpl::CloseRound(grpc::CallbackServerContext* context,
@@ -598,7 +607,7 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetConsensus(grpc::CallbackServe
         }
         return absl::OkStatus();
       },
-      AfterCall::kReleaseFreedMemory);
+      Workers::kReviewWide);
 }
 
 grpc::ServerUnaryReactor* ConsensusServiceImpl::GetAgreement(grpc::CallbackServerContext* context,
@@ -649,7 +658,7 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetAgreement(grpc::CallbackServe
         }
         return absl::OkStatus();
       },
-      AfterCall::kReleaseFreedMemory);
+      Workers::kReviewWide);
 }
 
 grpc::ServerUnaryReactor* ConsensusServiceImpl::GetSummary(grpc::CallbackServerContext* context,
@@ -668,7 +677,7 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::GetSummary(grpc::CallbackServerC
             store->ListStudyConsensusStates(in.review_id(), db::StateDetail::kStatistics));
         return SummaryToProto(review, states, Visible(review, caller, states), out);
       },
-      AfterCall::kReleaseFreedMemory);
+      Workers::kReviewWide);
 }
 
 grpc::ServerUnaryReactor* ConsensusServiceImpl::Export(grpc::CallbackServerContext* context,
@@ -730,7 +739,7 @@ grpc::ServerUnaryReactor* ConsensusServiceImpl::Export(grpc::CallbackServerConte
         }
         return absl::OkStatus();
       },
-      AfterCall::kReleaseFreedMemory);
+      Workers::kReviewWide);
 }
 
 }  // namespace rqs::server

@@ -389,7 +389,7 @@ grpc::ServerUnaryReactor* ReviewServiceImpl::ListAssignments(
         }
         return absl::OkStatus();
       },
-      AfterCall::kReleaseFreedMemory);
+      Workers::kReviewWide);
 }
 
 grpc::ServerUnaryReactor* ReviewServiceImpl::GetReviewSummary(
@@ -444,7 +444,7 @@ grpc::ServerUnaryReactor* ReviewServiceImpl::GetReviewSummary(
         out->set_submitted_count(submitted_count);
         return absl::OkStatus();
       },
-      AfterCall::kReleaseFreedMemory);
+      Workers::kReviewWide);
 }
 
 }  // namespace rqs::server

@@ -29,6 +29,8 @@ namespace rqs::server {
 struct ServiceEnv {
   db::Store* store = nullptr;
   ThreadPool* pool = nullptr;
+  // The worker of Workers::kReviewWide calls; `pool` if null.
+  ThreadPool* review_wide_pool = nullptr;
 };
 
 // Returns the value of the call's "authorization" metadata, or "".
@@ -42,12 +44,19 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& buffer, google::protobuf::Mes
 // Serializes `message` into `buffer`. INTERNAL if that fails.
 absl::Status EncodeResponse(const google::protobuf::Message& message, grpc::ByteBuffer* buffer);
 
-// What the worker does once it has finished a call.
-enum class AfterCall {
-  kNothing,
-  // Hand the heap memory the call freed back to the system (server/memory.h),
-  // after the response went out: for calls that read a whole review.
-  kReleaseFreedMemory,
+// Which workers run a call.
+enum class Workers {
+  // The pool sized like the database connection pool.
+  kShared,
+  // One worker of their own, for calls that read a whole review (every
+  // study's state: tens of megabytes for 2,000 studies). glibc keeps what a
+  // thread frees in that thread's malloc arena; spread over the shared
+  // workers, such reads left their peak in each arena they ran in, while
+  // one after another on one worker they reuse the same memory. They also
+  // cannot multiply the server's memory by running side by side. After each
+  // such call, once its response went out, the worker hands the memory it
+  // freed back to the system (server/memory.h).
+  kReviewWide,
 };
 
 namespace internal {
@@ -66,19 +75,24 @@ struct HandlerTraits<absl::Status (C::*)(const Caller&, const Req&, Resp*) const
 
 // Serves one unary call: `handler(const Caller&, const Request&, Response*)`
 // returns absl::Status and runs on a worker after decoding and
-// authentication; then the worker does `after`. Returns the reactor to hand
-// back to gRPC.
+// authentication, on the `workers` pool. Returns the reactor to hand back to
+// gRPC.
 template <typename Handler>
 grpc::ServerUnaryReactor* ServeUnary(const ServiceEnv& env, grpc::CallbackServerContext* context,
                                      const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-                                     Handler handler, AfterCall after = AfterCall::kNothing) {
+                                     Handler handler, Workers workers = Workers::kShared) {
   using Request = typename internal::HandlerTraits<Handler>::Request;
   using Response = typename internal::HandlerTraits<Handler>::Response;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   db::Store* store = env.store;
-  const bool queued = env.pool->TrySubmit(
-      [store, reactor, raw_request = *request, response, handler = std::move(handler),
-       authorization = AuthorizationOf(*context), after]() {
+  ThreadPool* pool = workers == Workers::kReviewWide && env.review_wide_pool != nullptr
+                         ? env.review_wide_pool
+                         : env.pool;
+  const bool release_freed_memory = workers == Workers::kReviewWide;
+  const bool queued = pool->TrySubmit([store, reactor, raw_request = *request, response,
+                                       handler = std::move(handler),
+                                       authorization = AuthorizationOf(*context),
+                                       release_freed_memory]() {
         absl::Status status = [&]() -> absl::Status {
           // Authenticate first: an anonymous caller learns nothing, not even
           // whether its request would have been well-formed.
@@ -95,7 +109,7 @@ grpc::ServerUnaryReactor* ServeUnary(const ServiceEnv& env, grpc::CallbackServer
           return EncodeResponse(out, response);
         }();
         reactor->Finish(ToGrpcStatus(status));
-        if (after == AfterCall::kReleaseFreedMemory) ReleaseFreedMemory();
+        if (release_freed_memory) ReleaseFreedMemory();
       });
   if (!queued) {
     reactor->Finish(ToGrpcStatus(

@@ -99,7 +99,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   // One worker per database connection: more would only wait for connections.
   server->pool_ = std::make_unique<ThreadPool>(
       config.pool_size, kQueuedCallsPerWorker * static_cast<std::size_t>(config.pool_size));
-  const ServiceEnv env{server->store_.get(), server->pool_.get()};
+  // Whole-review reads one at a time (see Workers::kReviewWide), queueing as
+  // many as all the shared workers would.
+  server->review_wide_pool_ = std::make_unique<ThreadPool>(
+      1, kQueuedCallsPerWorker * static_cast<std::size_t>(config.pool_size));
+  const ServiceEnv env{server->store_.get(), server->pool_.get(), server->review_wide_pool_.get()};
   server->instrument_service_ = std::make_unique<InstrumentServiceImpl>(env);
   server->user_service_ = std::make_unique<UserServiceImpl>(env);
   server->review_service_ = std::make_unique<ReviewServiceImpl>(env);
@@ -190,6 +194,7 @@ void Server::Shutdown(absl::Duration grace) {
   event_listener_.reset();
   // Every call has finished; the workers drain nothing more and stop.
   pool_.reset();
+  review_wide_pool_.reset();
 }
 
 Server::~Server() { Shutdown(); }

@@ -72,6 +72,7 @@ class Server {
 
   std::unique_ptr<db::Store> store_;
   std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<ThreadPool> review_wide_pool_;  // See Workers::kReviewWide.
   // Declared before the gRPC server so that they outlive its streams.
   std::unique_ptr<ReviewWatchHub> watch_hub_;
   std::unique_ptr<db::ReviewEventListener> event_listener_;

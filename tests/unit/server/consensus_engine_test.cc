@@ -279,6 +279,21 @@ TEST(AdjudicateStudyTest, StableStudyIsAdjudicatedAndFinalised) {
   EXPECT_FALSE(view->answers[0].adjudicated);
   EXPECT_EQ(view->answers[0].round, 1);
   EXPECT_EQ(view->report.total, 3);
+  // The report alone, as summaries take it, is the same report.
+  absl::StatusOr<scoring::ScoreReport> report =
+      ConsensusReportOf(scoring::Rqs2(), Review(), Policy(), state);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->total, view->report.total);
+  EXPECT_EQ(report->percent, view->report.percent);
+  EXPECT_EQ(report->attained_level, view->report.attained_level);
+  ASSERT_EQ(report->criteria.size(), view->report.criteria.size());
+  for (std::size_t i = 0; i < report->criteria.size(); ++i) {
+    EXPECT_EQ(report->criteria[i].criterion, view->report.criteria[i].criterion);
+    EXPECT_EQ(report->criteria[i].points, view->report.criteria[i].points);
+  }
+  EXPECT_EQ(
+      ConsensusReportOf(scoring::Rqs2(), Review(), Policy(), SplitOnCriterion2()).status().code(),
+      absl::StatusCode::kFailedPrecondition);
 
   EXPECT_EQ(AdjudicateStudy(scoring::Rqs2(), Review(), Policy(), state, {decision}, 9)
                 .status()
