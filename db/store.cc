@@ -85,12 +85,16 @@ std::string MicrosOrEmpty(const std::optional<absl::Time>& time) {
   return time.has_value() ? std::to_string(absl::ToUnixMicros(*time)) : std::string();
 }
 
-// The audit triggers read the acting user and the action from these
-// transaction-local settings.
+// The audit triggers read the acting user and the action from the
+// transaction-local settings rqs.actor_id ("" for the system) and rqs.action.
+std::string AuditActor(int64_t actor_id) {
+  return actor_id == 0 ? std::string() : std::to_string(actor_id);
+}
+
 void BeginAudited(pqxx::transaction_base& txn, std::string_view action, int64_t actor_id) {
   ExecPrepared(txn, "begin_audited",
                "SELECT set_config('rqs.actor_id', $1, true), set_config('rqs.action', $2, true)",
-               actor_id == 0 ? std::string() : std::to_string(actor_id), std::string(action));
+               AuditActor(actor_id), std::string(action));
 }
 
 // --- Enum names, as stored. ---
@@ -347,56 +351,53 @@ std::string AnswersJson(const std::vector<Answer>& answers) {
 // `review_id` with `input`, answers included, inside `txn`. Returns its id.
 absl::StatusOr<int64_t> WriteDraft(pqxx::transaction_base& txn, int64_t review_id,
                                    const AssessmentInput& input) {
-  // One statement inserts the draft or updates the existing one; a
-  // submitted one is left alone (and locked) and returns no row.
+  // One statement (one round trip) writes the whole draft. `d` inserts the
+  // draft or updates the existing one; a submitted one is left alone (and
+  // locked) and returns no row, so nothing else is written. Of an existing
+  // draft, `dropped` deletes the answers the input no longer has and `written`
+  // upserts the rest, leaving unchanged answers alone so that the audit log
+  // records real changes. The two touch disjoint rows. The answers' foreign
+  // key is checked at the end of the statement, when the new draft exists.
   const pqxx::result written = ExecPrepared(
       txn, "write_draft",
-      "INSERT INTO assessments AS a (review_id, study_id, rater_id, round, status, "
-      "instrument_id, instrument_version, server_version) "
-      "SELECT r.id, $2, $3, $4, 'DRAFT', r.instrument_id, $5, $6 FROM reviews r WHERE r.id = $1 "
-      "ON CONFLICT (study_id, rater_id, round) DO UPDATE SET "
-      "instrument_version = EXCLUDED.instrument_version, "
-      "server_version = EXCLUDED.server_version, updated_at = now() "
-      "WHERE a.status = 'DRAFT' RETURNING a.id, a.xmax = 0",
+      "WITH d AS ("
+      "  INSERT INTO assessments AS a (review_id, study_id, rater_id, round, status, "
+      "    instrument_id, instrument_version, server_version) "
+      "  SELECT r.id, $2, $3, $4, 'DRAFT', r.instrument_id, $5, $6 FROM reviews r WHERE r.id = $1 "
+      "  ON CONFLICT (study_id, rater_id, round) DO UPDATE SET "
+      "    instrument_version = EXCLUDED.instrument_version, "
+      "    server_version = EXCLUDED.server_version, updated_at = now() "
+      "  WHERE a.status = 'DRAFT' RETURNING a.id, a.xmax = 0 AS inserted), "
+      "j AS (SELECT * FROM jsonb_to_recordset($7::jsonb) AS j(criterion integer, "
+      "  option_ids jsonb, points integer, rationale text, evidence_page text, "
+      "  evidence_section text, evidence_quote text)), "
+      "dropped AS (DELETE FROM assessment_answers x USING d "
+      "  WHERE NOT d.inserted AND x.assessment_id = d.id "
+      "    AND x.criterion NOT IN (SELECT j.criterion FROM j)), "
+      "written AS (INSERT INTO assessment_answers AS x (assessment_id, criterion, option_ids, "
+      "    points, rationale, evidence_page, evidence_section, evidence_quote) "
+      "  SELECT d.id, j.criterion, "
+      "    ARRAY(SELECT o.value FROM jsonb_array_elements_text(j.option_ids) "
+      "          WITH ORDINALITY AS o(value, n) ORDER BY o.n), "
+      "    j.points, j.rationale, j.evidence_page, j.evidence_section, j.evidence_quote "
+      "  FROM d, j "
+      "  ON CONFLICT (assessment_id, criterion) DO UPDATE SET option_ids = EXCLUDED.option_ids, "
+      "    points = EXCLUDED.points, rationale = EXCLUDED.rationale, "
+      "    evidence_page = EXCLUDED.evidence_page, evidence_section = EXCLUDED.evidence_section, "
+      "    evidence_quote = EXCLUDED.evidence_quote "
+      "  WHERE (x.option_ids, x.points, x.rationale, x.evidence_page, x.evidence_section, "
+      "    x.evidence_quote) IS DISTINCT FROM (EXCLUDED.option_ids, EXCLUDED.points, "
+      "    EXCLUDED.rationale, EXCLUDED.evidence_page, EXCLUDED.evidence_section, "
+      "    EXCLUDED.evidence_quote)) "
+      "SELECT d.id FROM d",
       review_id, input.study_id, input.rater_id, input.round, input.instrument_version,
-      input.server_version);
+      input.server_version, AnswersJson(input.answers));
   if (written.empty()) {
     return absl::FailedPreconditionError(absl::StrCat("the assessment of study ", input.study_id,
                                                       " by rater ", input.rater_id, " in round ",
                                                       input.round, " is already submitted"));
   }
-  const int64_t id = written[0][0].as<int64_t>();
-  const bool inserted = written[0][1].as<bool>();
-
-  const std::string answers = AnswersJson(input.answers);
-  if (!inserted) {
-    ExecPrepared(txn, "delete_dropped_answers",
-                 "DELETE FROM assessment_answers WHERE assessment_id = $1 AND criterion NOT IN "
-                 "(SELECT (e ->> 'criterion')::integer FROM jsonb_array_elements($2::jsonb) e)",
-                 id, answers);
-  }
-  // Unchanged answers are left alone, so the audit log records real changes.
-  ExecPrepared(
-      txn, "upsert_answers",
-      "INSERT INTO assessment_answers AS x (assessment_id, criterion, option_ids, points, "
-      "rationale, evidence_page, evidence_section, evidence_quote) "
-      "SELECT $1, j.criterion, "
-      "  ARRAY(SELECT o.value FROM jsonb_array_elements_text(j.option_ids) "
-      "        WITH ORDINALITY AS o(value, n) ORDER BY o.n), "
-      "  j.points, j.rationale, j.evidence_page, j.evidence_section, j.evidence_quote "
-      "FROM jsonb_to_recordset($2::jsonb) AS j(criterion integer, option_ids jsonb, "
-      "  points integer, rationale text, evidence_page text, evidence_section text, "
-      "  evidence_quote text) "
-      "ON CONFLICT (assessment_id, criterion) DO UPDATE SET option_ids = EXCLUDED.option_ids, "
-      "  points = EXCLUDED.points, rationale = EXCLUDED.rationale, "
-      "  evidence_page = EXCLUDED.evidence_page, evidence_section = EXCLUDED.evidence_section, "
-      "  evidence_quote = EXCLUDED.evidence_quote "
-      "WHERE (x.option_ids, x.points, x.rationale, x.evidence_page, x.evidence_section, "
-      "  x.evidence_quote) IS DISTINCT FROM (EXCLUDED.option_ids, EXCLUDED.points, "
-      "  EXCLUDED.rationale, EXCLUDED.evidence_page, EXCLUDED.evidence_section, "
-      "  EXCLUDED.evidence_quote)",
-      id, answers);
-  return id;
+  return written[0][0].as<int64_t>();
 }
 
 // The assessment just written from `input`: its row as `row` (the columns of
@@ -904,6 +905,15 @@ struct LockedForAssessment {
   std::optional<int64_t> replay_id;
 };
 
+// The columns after kPolicyColumns of LockForAssessment's statement: the
+// replay's id, then the audit settings (BeginAudited's, set as the row is
+// read; their values are not used).
+constexpr char kLockedReplayAndAudit[] =
+    "(SELECT x.id FROM assessments x WHERE x.rater_id = $2 AND x.idempotency_key = $3), "
+    "set_config('rqs.actor_id', $4, true), set_config('rqs.action', $5, true)";
+constexpr char kLockedRows[] =
+    "studies s JOIN review_policies p ON p.review_id = s.review_id WHERE s.id = $1";
+
 // Locks the study and then the review's policy FOR SHARE, as every
 // consensus write does (several studies: by id first, then the policy), and
 // reads the policy and the replay, all in one statement. `exclusive` locks
@@ -913,18 +923,24 @@ struct LockedForAssessment {
 // either order; that cannot deadlock: only SetReviewPolicy locks a policy
 // exclusively, and it locks no study.
 // A draft has no idempotency key: `idempotency_key` "" finds no replay.
-absl::StatusOr<LockedForAssessment> LockForAssessment(pqxx::transaction_base& txn, int64_t study_id,
-                                                      int64_t rater_id,
+// The same statement starts the audit of the transaction (BeginAudited) for
+// `action` by `actor_id`, before anything is written.
+absl::StatusOr<LockedForAssessment> LockForAssessment(pqxx::transaction_base& txn,
+                                                      std::string_view action, int64_t actor_id,
+                                                      int64_t study_id, int64_t rater_id,
                                                       const std::string& idempotency_key,
                                                       bool exclusive) {
-  const std::string sql = absl::StrCat(
-      "SELECT ", kPolicyColumns,
-      ", (SELECT x.id FROM assessments x WHERE x.rater_id = $2 AND x.idempotency_key = $3) "
-      "FROM studies s JOIN review_policies p ON p.review_id = s.review_id WHERE s.id = $1 ",
-      exclusive ? "FOR UPDATE OF s FOR SHARE OF p" : "FOR SHARE OF s, p");
+  static const std::string* const kSql[2] = {
+      new std::string(absl::StrCat(
+          "SELECT ", kPolicyColumns, ", ", kLockedReplayAndAudit, " FROM ", kLockedRows,
+          " FOR SHARE OF s, p")),
+      new std::string(absl::StrCat("SELECT ", kPolicyColumns, ", ", kLockedReplayAndAudit,
+                                   " FROM ", kLockedRows, " FOR UPDATE OF s FOR SHARE OF p")),
+  };
   const pqxx::result rows =
-      ExecPrepared(txn, exclusive ? "lock_for_assessment" : "share_for_assessment", sql, study_id,
-                   rater_id, idempotency_key);
+      ExecPrepared(txn, exclusive ? "lock_for_assessment" : "share_for_assessment",
+                   *kSql[exclusive ? 1 : 0], study_id, rater_id, idempotency_key,
+                   AuditActor(actor_id), std::string(action));
   if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("study ", study_id, " not found"));
   }
@@ -1859,11 +1875,11 @@ absl::StatusOr<Assessment> Store::SaveDraft(const AssessmentInput& input, int64_
   const bool check = rules != nullptr && rules->check;
   return pool_->Run("SaveDraft", [&](pqxx::connection& c) -> absl::StatusOr<Assessment> {
     pqxx::work txn(c);
-    BeginAudited(txn, "SaveDraft", actor_id);
     // The first assessment of a review fixes its policy: holding the policy
     // row shared orders this against SetReviewPolicy.
     RQS_ASSIGN_OR_RETURN(const LockedForAssessment locked,
-                         LockForAssessment(txn, input.study_id, input.rater_id,
+                         LockForAssessment(txn, "SaveDraft", actor_id, input.study_id,
+                                           input.rater_id,
                                            /*idempotency_key=*/"", check || input.round == 0));
     const ReviewPolicy& policy = locked.policy;
     const int64_t review_id = policy.review_id;
@@ -1901,10 +1917,10 @@ absl::StatusOr<SubmitResult> Store::SubmitAssessment(const AssessmentInput& inpu
   absl::StatusOr<SubmitResult> result =
       pool_->Run("SubmitAssessment", [&](pqxx::connection& c) -> absl::StatusOr<SubmitResult> {
         pqxx::work txn(c);
-        BeginAudited(txn, "SubmitAssessment", actor_id);
         RQS_ASSIGN_OR_RETURN(const LockedForAssessment locked,
-                             LockForAssessment(txn, input.study_id, input.rater_id,
-                                               input.idempotency_key, read_state));
+                             LockForAssessment(txn, "SubmitAssessment", actor_id, input.study_id,
+                                               input.rater_id, input.idempotency_key,
+                                               read_state));
         const ReviewPolicy& policy = locked.policy;
         const int64_t review_id = policy.review_id;
         // A replay returns the first result without running the rules.
@@ -1925,16 +1941,21 @@ absl::StatusOr<SubmitResult> Store::SubmitAssessment(const AssessmentInput& inpu
         }
         RQS_ASSIGN_OR_RETURN(const int64_t id, WriteDraft(txn, review_id, *effective));
         // Answers first, status last: the database refuses to touch the
-        // answers of a SUBMITTED assessment.
-        const pqxx::result row = ExecPrepared(
-            txn, "submit_assessment",
-            absl::StrCat("UPDATE assessments a SET status = 'SUBMITTED', idempotency_key = $2, "
-                         "submitted_at = now(), updated_at = now() WHERE a.id = $1 RETURNING ",
-                         kAssessmentColumns),
-            id, input.idempotency_key);
+        // answers of a SUBMITTED assessment. The same statement records the
+        // submission's event in the outbox (see InsertEvents), before any
+        // event of a transition it completes.
+        static const std::string* const kSubmitSql = new std::string(absl::StrCat(
+            "WITH a AS (UPDATE assessments a SET status = 'SUBMITTED', idempotency_key = $2, "
+            "  submitted_at = now(), updated_at = now() WHERE a.id = $1 RETURNING a.*), "
+            "e AS (INSERT INTO review_event_outbox (review_id, study_id, round, kind, rater_id) "
+            "  SELECT a.review_id, a.study_id, a.round, $3, a.rater_id FROM a) "
+            "SELECT ",
+            kAssessmentColumns, " FROM a"));
+        const pqxx::result row =
+            ExecPrepared(txn, "submit_assessment", *kSubmitSql, id, input.idempotency_key,
+                         std::string(ReviewEventKindName(ReviewEventKind::kSubmissionReceived)));
         Assessment submitted = WrittenAssessment(row.at(0), *effective);
-        std::vector<PendingEvent> events = {{input.study_id, effective->round,
-                                             ReviewEventKind::kSubmissionReceived, input.rater_id}};
+        std::vector<PendingEvent> events;
         // A late submission to a round already closed completes nothing.
         // Otherwise the study's state now is the one read under the lock plus
         // this submission.

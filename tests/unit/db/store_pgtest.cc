@@ -540,6 +540,24 @@ TEST_F(StoreTest, DraftsCanBeRewrittenUntilSubmitted) {
   ASSERT_THAT(rewritten.answers, SizeIs(2));
   EXPECT_EQ(rewritten.answers[0].points, 1);
   EXPECT_EQ(rewritten.answers[1].criterion, 5);
+  // The one statement that writes a draft stored what it returned.
+  ASSERT_OK_AND_ASSIGN(stored, store_->GetAssessment(draft.id));
+  ASSERT_THAT(stored.answers, SizeIs(2));
+  EXPECT_EQ(stored.answers[0].criterion, 1);
+  EXPECT_EQ(stored.answers[0].points, 1);
+  EXPECT_THAT(stored.answers[0].option_ids, ElementsAre("protocol_reported"));
+  EXPECT_EQ(stored.answers[0].rationale, "Protocol in supplement S1.");
+  EXPECT_EQ(stored.answers[1].criterion, 5);
+  // Its audit rows name the rater and the call (set by the statement that
+  // takes the locks): criterion 3 deleted, 1 updated, 5 inserted.
+  EXPECT_EQ(Exec(absl::StrCat("SELECT string_agg(operation || ' ' || entity_id || ' ' || "
+                              "actor_id || ' ' || action, ', ' ORDER BY operation) FROM audit_log "
+                              "WHERE entity = 'assessment_answers' AND operation <> 'INSERT' "
+                              "OR entity_id = '",
+                              draft.id, "/5'")),
+            absl::StrCat("DELETE ", draft.id, "/3 ", rater.id, " SaveDraft, INSERT ", draft.id,
+                         "/5 ", rater.id, " SaveDraft, UPDATE ", draft.id, "/1 ", rater.id,
+                         " SaveDraft"));
 
   AssessmentInput twice = input;
   twice.answers[1].criterion = 1;
