@@ -916,10 +916,17 @@ struct LockedForAssessment {
 
 // The columns after kPolicyColumns of LockForAssessment's statement: the
 // replay's id, then the audit settings (BeginAudited's, set as the row is
-// read; their values are not used).
+// read; their values are not used), then the transaction's plan cache mode.
+// Every later statement of an assessment write, the triggers' included,
+// finds its rows by key, so one generic plan per connection serves it. Left
+// to choose, PostgreSQL planned some of them anew on every call, depending
+// on the tables' statistics: in one run the one-study state (nine joined
+// parts) took 1.1 ms to plan and 0.07 ms to run, and planning took 1.5 ms
+// of a submission's 5 ms in the database.
 constexpr char kLockedReplayAndAudit[] =
     "(SELECT x.id FROM assessments x WHERE x.rater_id = $2 AND x.idempotency_key = $3), "
-    "set_config('rqs.actor_id', $4, true), set_config('rqs.action', $5, true)";
+    "set_config('rqs.actor_id', $4, true), set_config('rqs.action', $5, true), "
+    "set_config('plan_cache_mode', 'force_generic_plan', true)";
 constexpr char kLockedRows[] =
     "studies s JOIN review_policies p ON p.review_id = s.review_id WHERE s.id = $1";
 
