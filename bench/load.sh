@@ -2,21 +2,27 @@
 # Load benchmark of rqs-server against PostgreSQL's own ceiling, on a throwaway
 # database (deploy/pg.sh) that nothing else uses:
 #   1. starts PostgreSQL and the real rqs-server (port 0, --pool-size);
-#   2. load_gen: C concurrent raters submit full 42-criterion RQS 2.0
-#      assessments for D seconds (throughput, p50/p95/p99 latency);
+#   2. R interleaved rounds (LOAD_ROUNDS, 3), each of D seconds:
+#      a. load_gen: C concurrent raters submit full 42-criterion RQS 2.0
+#         assessments (throughput, p50/p95/p99 latency);
+#      b. pgbench on the same database at the same concurrency
+#         (-c C -j 2 -T D): one transaction inserts one assessment and its 42
+#         answers into the real schema (bench/load_pgbench.sql); its latency
+#         percentiles come from its per-transaction log;
+#      on a machine whose speed drifts (a shared host), alternating the two
+#      compares each server round with a pgbench round run next to it;
 #   3. samples the server's peak memory (VmHWM in /proc/PID/status);
-#   4. pgbench on the same database at the same concurrency (-c C -j 2 -T D):
-#      one transaction inserts one assessment and its 42 answers into the
-#      real schema (bench/load_pgbench.sql);
 #   5. load_gen --mode read: a review of 2,000 studies x 3 raters loaded
 #      through the API, then GetReviewSummary, GetSummary and GetAgreement
 #      timed (the last two print "not available yet" if unimplemented);
-#   6. prints the figures with PASS/FAIL against the targets: throughput
-#      >= 50 % of pgbench's, p99 < 50 ms, peak RSS < 200 MB, reads < 300 ms.
+#   6. prints every round, then checks the median round against the
+#      targets: throughput >= 50 % of pgbench's, p99 < 50 ms; and peak RSS
+#      < 200 MB, reads < 300 ms.
 #
 #   bench/load.sh [BUILD_DIR]     # default: build; needs rqs-server and load_gen built
 #
-# Environment: LOAD_CONCURRENCY (16), LOAD_DURATION (20 s), LOAD_WARMUP (2 s),
+# Environment: LOAD_CONCURRENCY (16), LOAD_ROUNDS (3), LOAD_DURATION (10 s per
+# round and side), LOAD_WARMUP (2 s, before each load_gen round),
 # LOAD_POOL_SIZE (server --pool-size; default: the server's own, twice the
 # hardware threads and at least 4), LOAD_READ_STUDIES (2000),
 # LOAD_READ_RATERS (3), LOAD_SKIP_READ=1 to skip step 5.
@@ -31,7 +37,8 @@ for binary in "$server_bin" "$load_gen"; do
   [[ -x $binary ]] || { echo "load.sh: $binary not built (cmake --build $build --target rqs-server load_gen)" >&2; exit 1; }
 done
 concurrency=${LOAD_CONCURRENCY:-16}
-duration=${LOAD_DURATION:-20}
+rounds=${LOAD_ROUNDS:-3}
+duration=${LOAD_DURATION:-10}
 warmup=${LOAD_WARMUP:-2}
 pool_size=${LOAD_POOL_SIZE:-$(( $(nproc) * 2 > 4 ? $(nproc) * 2 : 4 ))}
 read_studies=${LOAD_READ_STUDIES:-2000}
@@ -72,14 +79,11 @@ echo "== rqs-server pid $server_pid on $address, --pool-size $pool_size"
 value() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
 peak_rss_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status"; }
 
-echo "== load_gen: $concurrency raters submitting for ${duration} s (after ${warmup} s warm-up)"
-"$load_gen" --server "$address" --admin-token-file "$work/admin.token" --mode write \
-  --concurrency "$concurrency" --duration "$duration" --warmup "$warmup" | tee "$work/write.txt"
-rss_after_write_kb=$(peak_rss_kb)
-
 # pgbench's own review: one rater per client and a block of studies per
 # client, created in SQL (ids contiguous on this otherwise idle database).
-per_client=$(( (duration + warmup + 5) * 100 ))
+# Round k uses part k of each block.
+per_round=$(( (duration + 5) * 100 ))
+per_client=$(( rounds * per_round ))
 echo "== pgbench setup: $concurrency raters x $per_client studies"
 "${psql[@]}" -tA -v clients="$concurrency" -v per_client="$per_client" <<'SQL' > "$work/pgbench.vars"
 BEGIN;
@@ -106,7 +110,11 @@ SELECT 'study_base=' || min(id) || E'\nstudy_span=' || (max(id) - min(id) + 1) |
 SELECT 'rater_base=' || min(id) || E'\nrater_span=' || (max(id) - min(id) + 1)
   FROM users WHERE name LIKE 'pgbench-rater-%';
 SQL
-"${psql[@]}" -c ANALYZE
+# Statistics for the tables just filled, and only those: analysed while
+# still empty, the assessment tables would be known empty, and the plans
+# each connection caches on first use (scans of a table of one page) would
+# serve until autovacuum analyses them again, up to a minute later.
+"${psql[@]}" -c "ANALYZE users, reviews, review_members, studies, assignments"
 sed -i 's/^ *//' "$work/pgbench.vars"
 review=$(value "$work/pgbench.vars" review)
 study_base=$(value "$work/pgbench.vars" study_base)
@@ -116,15 +124,34 @@ if [[ $(value "$work/pgbench.vars" study_span) != $(value "$work/pgbench.vars" s
   echo "load.sh: pgbench's study or rater ids are not contiguous" >&2; exit 1
 fi
 
-echo "== pgbench: -c $concurrency -j 2 -T $duration, one assessment + 42 answers per transaction"
-"$pg_bin/pgbench" -n -M prepared -c "$concurrency" -j 2 -T "$duration" \
-  -f bench/load_pgbench.sql -D n=0 -D review="$review" -D study_base="$study_base" \
-  -D per_client="$per_client" -D rater_base="$rater_base" "$url" 2>&1 | tee "$work/pgbench.txt"
-pgbench_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.txt" | tail -n 1)
-pgbench_latency=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$work/pgbench.txt")
-[[ -n $pgbench_tps ]] || { echo "load.sh: pgbench failed" >&2; exit 1; }
-failed_tx=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench.txt")
-if [[ ${failed_tx:-0} != 0 ]]; then echo "load.sh: pgbench transactions failed" >&2; exit 1; fi
+# Runs round $1: load_gen, then pgbench. Writes $work/write.$1.txt and
+# $work/pgbench.$1.txt, and the round's pgbench percentiles to
+# $work/pgbench_pct.$1.txt.
+run_round() {
+  local k=$1
+  echo "== round $((k + 1))/$rounds: load_gen, $concurrency raters submitting for ${duration} s (after ${warmup} s warm-up)"
+  "$load_gen" --server "$address" --admin-token-file "$work/admin.token" --mode write \
+    --concurrency "$concurrency" --duration "$duration" --warmup "$warmup" | tee "$work/write.$k.txt"
+  echo "== round $((k + 1))/$rounds: pgbench -c $concurrency -j 2 -T $duration, one assessment + 42 answers per transaction"
+  "$pg_bin/pgbench" -n -M prepared -c "$concurrency" -j 2 -T "$duration" \
+    -l --log-prefix="$work/pgbench_log.$k" -f bench/load_pgbench.sql -D n=0 -D review="$review" \
+    -D study_base="$(( study_base + k * per_round ))" -D per_client="$per_client" \
+    -D rater_base="$rater_base" "$url" 2>&1 | tee "$work/pgbench.$k.txt"
+  [[ -n $(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.$k.txt") ]] ||
+    { echo "load.sh: pgbench failed" >&2; exit 1; }
+  local failed_tx
+  failed_tx=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench.$k.txt")
+  if [[ ${failed_tx:-0} != 0 ]]; then echo "load.sh: pgbench transactions failed" >&2; exit 1; fi
+  # Ranked as load_gen ranks the server's latencies; third field of the
+  # per-transaction log: latency in microseconds.
+  cat "$work"/pgbench_log."$k"* | awk '{print $3 / 1000}' | sort -n | awk '
+    { latency[NR] = $1 }
+    END { if (NR == 0) exit; n = NR - 1
+          printf "%.2f %.2f %.2f\n", latency[int(0.50 * n) + 1], latency[int(0.95 * n) + 1],
+                 latency[int(0.99 * n) + 1] }' > "$work/pgbench_pct.$k.txt"
+}
+for (( k = 0; k < rounds; k++ )); do run_round "$k"; done
+rss_after_write_kb=$(peak_rss_kb)
 stored=$("${psql[@]}" -tA -c "SELECT count(*) FROM assessments WHERE review_id = $review AND status = 'SUBMITTED'")
 echo "pgbench stored $stored submitted assessments"
 
@@ -139,12 +166,6 @@ fi
 rss_final_kb=$(peak_rss_kb)
 
 # --- Verdict ---------------------------------------------------------------
-server_tps=$(value "$work/write.txt" throughput_per_s)
-p50=$(value "$work/write.txt" latency_ms_p50)
-p95=$(value "$work/write.txt" latency_ms_p95)
-p99=$(value "$work/write.txt" latency_ms_p99)
-errors=$(value "$work/write.txt" errors)
-exhausted=$(value "$work/write.txt" exhausted)
 verdict=0
 check() {  # check NAME VALUE OP LIMIT UNIT
   if awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { exit !((op == "<" && v < l) || (op == ">=" && v >= l)) }'; then
@@ -154,23 +175,36 @@ check() {  # check NAME VALUE OP LIMIT UNIT
     verdict=1
   fi
 }
-ratio=$(awk -v s="$server_tps" -v p="$pgbench_tps" 'BEGIN { printf "%.1f", 100 * s / p }')
+# Prints the median of its arguments (of an even number, the lower middle).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 rss_mb=$(awk -v k="$rss_final_kb" 'BEGIN { printf "%.1f", k / 1024 }')
 rss_write_mb=$(awk -v k="$rss_after_write_kb" 'BEGIN { printf "%.1f", k / 1024 }')
 echo
-echo "== Results ($concurrency clients, ${duration} s, server --pool-size $pool_size, $(nproc) cores)"
-echo "  server SubmitAssessment throughput: $server_tps /s ($errors errors)"
-echo "  pgbench (assessment + 42 answers):  $pgbench_tps tps, latency average $pgbench_latency ms"
-echo "  server latency p50 / p95 / p99:     $p50 / $p95 / $p99 ms"
+echo "== Results ($concurrency clients, $rounds rounds of ${duration} s each side, server --pool-size $pool_size, $(nproc) cores)"
+printf '  %-6s %-36s %-36s %s\n' round "server /s, p50 / p95 / p99 ms" "pgbench tps, p50 / p95 / p99 ms" "ratio"
+ratios=() p99s=() errors=0 exhausted=0
+for (( k = 0; k < rounds; k++ )); do
+  write="$work/write.$k.txt"
+  server_tps=$(value "$write" throughput_per_s)
+  pgbench_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.$k.txt" | tail -n 1)
+  ratio=$(awk -v s="$server_tps" -v p="$pgbench_tps" 'BEGIN { printf "%.1f", 100 * s / p }')
+  ratios+=("$ratio") p99s+=("$(value "$write" latency_ms_p99)")
+  errors=$(( errors + $(value "$write" errors) ))
+  exhausted=$(( exhausted + $(value "$write" exhausted) ))
+  read -r pg50 pg95 pg99 < "$work/pgbench_pct.$k.txt"
+  printf '  %-6s %-36s %-36s %s %%\n' "$((k + 1))" \
+    "$server_tps, $(value "$write" latency_ms_p50) / $(value "$write" latency_ms_p95) / $(value "$write" latency_ms_p99)" \
+    "$(printf '%.1f' "$pgbench_tps"), $pg50 / $pg95 / $pg99" "$ratio"
+done
 echo "  server peak RSS after writes:       $rss_write_mb MB"
 if [[ -s $work/read.txt ]]; then
   echo "  server peak RSS after read setup:   $(value "$work/read.txt" server_peak_rss_mb_after_read_setup) MB"
 fi
-check "throughput vs pgbench" "$ratio" ">=" 50 "%"
-check "p99 latency" "$p99" "<" 50 "ms"
+check "throughput vs pgbench (median)" "$(median "${ratios[@]}")" ">=" 50 "%"
+check "p99 latency (median)" "$(median "${p99s[@]}")" "<" 50 "ms"
 check "peak RSS (VmHWM, whole run)" "$rss_mb" "<" 200 "MB"
-if [[ ${errors:-1} != 0 || ${exhausted:-1} != 0 ]]; then
-  echo "  write run had errors or ran out of studies   FAIL"; verdict=1
+if (( errors != 0 || exhausted != 0 )); then
+  echo "  write rounds had $errors errors, $exhausted raters ran out of studies   FAIL"; verdict=1
 fi
 for read in review_summary summary agreement; do
   state=$(value "$work/read.txt" "read_$read")

@@ -373,6 +373,14 @@ int RunWrite(const Options& options) {
       const auto channel = NewChannel(options.server);
       auto stub = v1::AssessmentService::NewStub(channel);
       const std::string& token = rater_ids[static_cast<std::size_t>(r)].second;
+      // One request per answer variant, built before the clock starts: the
+      // loop only sets the study and the key, so the client spends its
+      // share of the cores on sending, not on copying 42 answers.
+      std::vector<v1::SubmitAssessmentRequest> requests(variants.size());
+      for (std::size_t v = 0; v < variants.size(); ++v) {
+        requests[v].set_review_id(review_id);
+        requests[v].mutable_answers()->Assign(variants[v].begin(), variants[v].end());
+      }
       // Connect before the clock starts.
       channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10));
       while (!go.load()) std::this_thread::yield();
@@ -381,14 +389,12 @@ int RunWrite(const Options& options) {
                       std::chrono::duration<double>(options.warmup_s));
       const auto end = window_start + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(options.duration_s));
-      v1::SubmitAssessmentRequest request;
-      request.set_review_id(review_id);
       for (int i = 0; i < per_rater; ++i) {
         if (Clock::now() >= end) return;
+        v1::SubmitAssessmentRequest& request =
+            requests[static_cast<std::size_t>(i) % requests.size()];
         request.set_study_id(studies[static_cast<std::size_t>(r * per_rater + i)]);
         request.set_idempotency_key(absl::StrCat("load-", r, "-", i));
-        const auto& answers = variants[static_cast<std::size_t>(i) % variants.size()];
-        request.mutable_answers()->Assign(answers.begin(), answers.end());
         v1::SubmitAssessmentResponse response;
         const auto sent = Clock::now();
         const grpc::Status status = stub->SubmitAssessment(Ctx(token, 10).get(), request, &response);
