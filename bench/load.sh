@@ -12,10 +12,10 @@
 #      on a machine whose speed drifts (a shared host), alternating the two
 #      compares each server round with a pgbench round run next to it;
 #   3. samples the server's peak memory (VmHWM in /proc/PID/status);
-#   5. load_gen --mode read: a review of 2,000 studies x 3 raters loaded
+#   4. load_gen --mode read: a review of 2,000 studies x 3 raters loaded
 #      through the API, then GetReviewSummary, GetSummary and GetAgreement
 #      timed (the last two print "not available yet" if unimplemented);
-#   6. prints every round, then checks the median round against the
+#   5. prints every round, then checks the median round against the
 #      targets: throughput >= 50 % of pgbench's, p99 < 50 ms; and peak RSS
 #      < 200 MB, reads < 300 ms.
 #
@@ -25,7 +25,7 @@
 # round and side), LOAD_WARMUP (2 s, before each load_gen round),
 # LOAD_POOL_SIZE (server --pool-size; default: the server's own, twice the
 # hardware threads and at least 4), LOAD_READ_STUDIES (2000),
-# LOAD_READ_RATERS (3), LOAD_SKIP_READ=1 to skip step 5.
+# LOAD_READ_RATERS (3), LOAD_SKIP_READ=1 to skip step 4.
 # Exit status: 0 all targets met, 1 a target missed or a step failed.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -124,9 +124,9 @@ if [[ $(value "$work/pgbench.vars" study_span) != $(value "$work/pgbench.vars" s
   echo "load.sh: pgbench's study or rater ids are not contiguous" >&2; exit 1
 fi
 
-# Runs round $1: load_gen, then pgbench. Writes $work/write.$1.txt and
-# $work/pgbench.$1.txt, and the round's pgbench percentiles to
-# $work/pgbench_pct.$1.txt.
+# Runs round $1: load_gen, then pgbench. Writes $work/write.$1.txt,
+# $work/pgbench.$1.txt, and pgbench's tps and latency percentiles to
+# $work/pgbench_figures.$1.txt ("tps p50 p95 p99").
 run_round() {
   local k=$1
   echo "== round $((k + 1))/$rounds: load_gen, $concurrency raters submitting for ${duration} s (after ${warmup} s warm-up)"
@@ -137,18 +137,19 @@ run_round() {
     -l --log-prefix="$work/pgbench_log.$k" -f bench/load_pgbench.sql -D n=0 -D review="$review" \
     -D study_base="$(( study_base + k * per_round ))" -D per_client="$per_client" \
     -D rater_base="$rater_base" "$url" 2>&1 | tee "$work/pgbench.$k.txt"
-  [[ -n $(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.$k.txt") ]] ||
-    { echo "load.sh: pgbench failed" >&2; exit 1; }
-  local failed_tx
+  local tps failed_tx
+  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.$k.txt" | tail -n 1)
+  [[ -n $tps ]] || { echo "load.sh: pgbench failed" >&2; exit 1; }
   failed_tx=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench.$k.txt")
   if [[ ${failed_tx:-0} != 0 ]]; then echo "load.sh: pgbench transactions failed" >&2; exit 1; fi
   # Ranked as load_gen ranks the server's latencies; third field of the
   # per-transaction log: latency in microseconds.
-  cat "$work"/pgbench_log."$k"* | awk '{print $3 / 1000}' | sort -n | awk '
+  cat "$work"/pgbench_log."$k"* | awk '{print $3 / 1000}' | sort -n | awk -v tps="$tps" '
     { latency[NR] = $1 }
     END { if (NR == 0) exit; n = NR - 1
-          printf "%.2f %.2f %.2f\n", latency[int(0.50 * n) + 1], latency[int(0.95 * n) + 1],
-                 latency[int(0.99 * n) + 1] }' > "$work/pgbench_pct.$k.txt"
+          printf "%s %.2f %.2f %.2f\n", tps, latency[int(0.50 * n) + 1],
+                 latency[int(0.95 * n) + 1], latency[int(0.99 * n) + 1] }' \
+    > "$work/pgbench_figures.$k.txt"
 }
 for (( k = 0; k < rounds; k++ )); do run_round "$k"; done
 rss_after_write_kb=$(peak_rss_kb)
@@ -186,14 +187,14 @@ ratios=() p99s=() errors=0 exhausted=0
 for (( k = 0; k < rounds; k++ )); do
   write="$work/write.$k.txt"
   server_tps=$(value "$write" throughput_per_s)
-  pgbench_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.$k.txt" | tail -n 1)
+  p99=$(value "$write" latency_ms_p99)
+  read -r pgbench_tps pg50 pg95 pg99 < "$work/pgbench_figures.$k.txt"
   ratio=$(awk -v s="$server_tps" -v p="$pgbench_tps" 'BEGIN { printf "%.1f", 100 * s / p }')
-  ratios+=("$ratio") p99s+=("$(value "$write" latency_ms_p99)")
+  ratios+=("$ratio") p99s+=("$p99")
   errors=$(( errors + $(value "$write" errors) ))
   exhausted=$(( exhausted + $(value "$write" exhausted) ))
-  read -r pg50 pg95 pg99 < "$work/pgbench_pct.$k.txt"
   printf '  %-6s %-36s %-36s %s %%\n' "$((k + 1))" \
-    "$server_tps, $(value "$write" latency_ms_p50) / $(value "$write" latency_ms_p95) / $(value "$write" latency_ms_p99)" \
+    "$server_tps, $(value "$write" latency_ms_p50) / $(value "$write" latency_ms_p95) / $p99" \
     "$(printf '%.1f' "$pgbench_tps"), $pg50 / $pg95 / $pg99" "$ratio"
 done
 echo "  server peak RSS after writes:       $rss_write_mb MB"
