@@ -7,6 +7,13 @@
 // (SubmitAssessment, a unique idempotency key each) back to back for the
 // given duration. Prints throughput and latency percentiles.
 //
+// With --rate R, write mode is an open loop instead: submissions arrive at
+// R a second in all, at Poisson-distributed times (as pgbench --rate
+// schedules its transactions), and each goes to whichever of the N raters is
+// free. A submission's latency runs from its scheduled arrival, not from the
+// moment a rater got to send it, so time spent waiting for a free rater
+// counts (as pgbench counts its schedule lag).
+//
 // Read mode (--mode read): sets up a review of S studies x R raters, loads
 // every round-1 submission through the API, then times GetReviewSummary and,
 // if the server implements them, ConsensusService.GetSummary and
@@ -14,6 +21,7 @@
 //
 //   load_gen --server 127.0.0.1:50051 --admin-token-file var/admin.token
 //            [--mode write|read] [--concurrency 16] [--duration 20] [--warmup 2]
+//            [--rate R]
 //            [--studies-per-rater N] [--read-studies 2000] [--read-raters 3]
 //            [--read-repeats 5] [--server-pid PID]
 //
@@ -34,6 +42,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -62,6 +71,7 @@ struct Options {
   int concurrency = 16;
   double duration_s = 20;
   double warmup_s = 2;
+  double rate_per_s = 0;  // 0: closed loop, each rater sends back to back.
   int studies_per_rater = 0;  // 0: derived from the duration.
   int read_studies = 2000;
   int read_raters = 3;
@@ -72,7 +82,7 @@ struct Options {
 [[noreturn]] void Usage(const std::string& error) {
   std::cerr << "load_gen: " << error << "\n"
             << "usage: load_gen --server HOST:PORT (--admin-token T | --admin-token-file F)\n"
-               "  [--mode write|read] [--concurrency N] [--duration S] [--warmup S]\n"
+               "  [--mode write|read] [--concurrency N] [--duration S] [--warmup S] [--rate R]\n"
                "  [--studies-per-rater N] [--read-studies N] [--read-raters N]\n"
                "  [--read-repeats N] [--server-pid PID]\n";
   std::exit(2);
@@ -126,6 +136,11 @@ Options ParseOptions(int argc, char** argv) {
       options.duration_s = ParseSeconds(flag, value);
     } else if (flag == "--warmup") {
       options.warmup_s = ParseSeconds(flag, value);
+    } else if (flag == "--rate") {
+      if (!absl::SimpleAtod(value, &options.rate_per_s) || !(options.rate_per_s > 0) ||
+          options.rate_per_s > 1e6) {
+        Usage("--rate must be a positive number of submissions a second");
+      }
     } else if (flag == "--studies-per-rater") {
       options.studies_per_rater = ParseInt(flag, value, 1, 1000000);
     } else if (flag == "--read-studies") {
@@ -323,6 +338,28 @@ double Percentile(const std::vector<double>& sorted, double p) {
   return sorted[std::min(rank, sorted.size() - 1)];
 }
 
+// The arrival times of an open-loop run: a Poisson process of `rate_per_s`
+// from `first`, shared by every rater; each free rater takes the next time.
+class ArrivalSchedule {
+ public:
+  ArrivalSchedule(double rate_per_s, Clock::time_point first)
+      : interval_(rate_per_s), random_(7), next_(first) {}
+
+  Clock::time_point Next() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const Clock::time_point arrival = next_;
+    next_ += std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(interval_(random_)));
+    return arrival;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exponential_distribution<double> interval_;  // Seconds; lambda = rate.
+  std::mt19937_64 random_;
+  Clock::time_point next_;
+};
+
 // What one rater thread measured.
 struct RaterResult {
   std::vector<double> latencies_ms;  // Successful submissions in the window.
@@ -363,9 +400,11 @@ int RunWrite(const Options& options) {
             << " answers per assessment (" << Seconds(Clock::now() - setup_start) << " s)\n";
 
   std::vector<RaterResult> results(static_cast<std::size_t>(raters));
-  // `start` is written before `go` is set and read after it is seen set.
+  // `start` and `schedule` are written before `go` is set and read after it
+  // is seen set.
   std::atomic<bool> go{false};
   Clock::time_point start;
+  std::optional<ArrivalSchedule> schedule;
   std::vector<std::thread> threads;
   for (int r = 0; r < raters; ++r) {
     threads.emplace_back([&, r] {
@@ -390,13 +429,23 @@ int RunWrite(const Options& options) {
       const auto end = window_start + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(options.duration_s));
       for (int i = 0; i < per_rater; ++i) {
-        if (Clock::now() >= end) return;
+        // Closed loop: send now, until the window ends. Open loop: wait for
+        // the next arrival; one due at or after the end is not sent, and
+        // every one due before it is sent and waited for, however late.
+        Clock::time_point sent;
+        if (schedule.has_value()) {
+          sent = schedule->Next();
+          if (sent >= end) return;
+          std::this_thread::sleep_until(sent);
+        } else {
+          sent = Clock::now();
+          if (sent >= end) return;
+        }
         v1::SubmitAssessmentRequest& request =
             requests[static_cast<std::size_t>(i) % requests.size()];
         request.set_study_id(studies[static_cast<std::size_t>(r * per_rater + i)]);
         request.set_idempotency_key(absl::StrCat("load-", r, "-", i));
         v1::SubmitAssessmentResponse response;
-        const auto sent = Clock::now();
         const grpc::Status status = stub->SubmitAssessment(Ctx(token, 10).get(), request, &response);
         const auto received = Clock::now();
         if (!status.ok()) {
@@ -405,7 +454,7 @@ int RunWrite(const Options& options) {
           continue;
         }
         ++result.ok_total;
-        if (sent >= window_start && received <= end) {
+        if (sent >= window_start && (schedule.has_value() || received <= end)) {
           result.latencies_ms.push_back(
               std::chrono::duration<double, std::milli>(received - sent).count());
         }
@@ -416,6 +465,7 @@ int RunWrite(const Options& options) {
   // Give the threads a moment to dial, then start them together.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   start = Clock::now();
+  if (options.rate_per_s > 0) schedule.emplace(options.rate_per_s, start);
   go.store(true);
   for (std::thread& thread : threads) thread.join();
 
@@ -442,6 +492,11 @@ int RunWrite(const Options& options) {
   if (exhausted > 0) {
     std::cout << "load_gen: WARNING: " << exhausted
               << " raters ran out of studies; raise --studies-per-rater\n";
+  }
+  if (options.rate_per_s > 0) {
+    std::cout << "load_gen: open loop, " << options.rate_per_s
+              << " submissions/s offered; latency from each scheduled arrival\n";
+    std::printf("offered_per_s=%.1f\n", options.rate_per_s);
   }
   std::cout << "load_gen: " << raters << " concurrent raters, " << options.duration_s
             << " s measured after " << options.warmup_s << " s warm-up: " << all.size()
