@@ -31,6 +31,8 @@ struct ServiceEnv {
   ThreadPool* pool = nullptr;
   // The worker of Workers::kReviewWide calls; `pool` if null.
   ThreadPool* review_wide_pool = nullptr;
+  // Told when a Workers::kReviewWide call ended; nothing if null.
+  IdleMemoryReleaser* memory_releaser = nullptr;
 };
 
 // Returns the value of the call's "authorization" metadata, or "".
@@ -53,9 +55,9 @@ enum class Workers {
   // thread frees in that thread's malloc arena; spread over the shared
   // workers, such reads left their peak in each arena they ran in, while
   // one after another on one worker they reuse the same memory. They also
-  // cannot multiply the server's memory by running side by side. After each
-  // such call, once its response went out, the worker hands the memory it
-  // freed back to the system (server/memory.h).
+  // cannot multiply the server's memory by running side by side. Once such
+  // calls pause, the memory they freed goes back to the system
+  // (IdleMemoryReleaser, server/memory.h).
   kReviewWide,
 };
 
@@ -88,11 +90,12 @@ grpc::ServerUnaryReactor* ServeUnary(const ServiceEnv& env, grpc::CallbackServer
   ThreadPool* pool = workers == Workers::kReviewWide && env.review_wide_pool != nullptr
                          ? env.review_wide_pool
                          : env.pool;
-  const bool release_freed_memory = workers == Workers::kReviewWide;
+  IdleMemoryReleaser* const memory_releaser =
+      workers == Workers::kReviewWide ? env.memory_releaser : nullptr;
   const bool queued = pool->TrySubmit([store, reactor, raw_request = *request, response,
                                        handler = std::move(handler),
                                        authorization = AuthorizationOf(*context),
-                                       release_freed_memory]() {
+                                       memory_releaser]() {
         absl::Status status = [&]() -> absl::Status {
           // Authenticate first: an anonymous caller learns nothing, not even
           // whether its request would have been well-formed.
@@ -109,7 +112,7 @@ grpc::ServerUnaryReactor* ServeUnary(const ServiceEnv& env, grpc::CallbackServer
           return EncodeResponse(out, response);
         }();
         reactor->Finish(ToGrpcStatus(status));
-        if (release_freed_memory) ReleaseFreedMemory();
+        if (memory_releaser != nullptr) memory_releaser->CallEnded();
       });
   if (!queued) {
     reactor->Finish(ToGrpcStatus(

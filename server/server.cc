@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "db/migrate.h"
 #include "scoring/status_macros.h"
 #include "server/auth.h"
 #include "server/limits.h"
+#include "server/memory.h"
 
 namespace rqs::server {
 namespace {
@@ -21,6 +23,12 @@ namespace {
 // Calls waiting for a worker, per worker. Beyond this the server answers
 // RESOURCE_EXHAUSTED at once instead of queueing unboundedly.
 constexpr std::size_t kQueuedCallsPerWorker = 64;
+
+// How long whole-review reads must pause before the memory they freed goes
+// back to the system: a client reading a review's summary, agreement and
+// progress one after another keeps its memory warm, an idle server gives
+// it back.
+constexpr absl::Duration kReleaseMemoryAfterIdle = absl::Seconds(2);
 
 // A health check request holds only a service name; the health-only port
 // may be open to anyone, so it accepts nothing bigger.
@@ -103,7 +111,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   // many as all the shared workers would.
   server->review_wide_pool_ = std::make_unique<ThreadPool>(
       1, kQueuedCallsPerWorker * static_cast<std::size_t>(config.pool_size));
-  const ServiceEnv env{server->store_.get(), server->pool_.get(), server->review_wide_pool_.get()};
+  server->memory_releaser_ = std::make_unique<IdleMemoryReleaser>(kReleaseMemoryAfterIdle);
+  const ServiceEnv env{server->store_.get(), server->pool_.get(), server->review_wide_pool_.get(),
+                       server->memory_releaser_.get()};
   server->instrument_service_ = std::make_unique<InstrumentServiceImpl>(env);
   server->user_service_ = std::make_unique<UserServiceImpl>(env);
   server->review_service_ = std::make_unique<ReviewServiceImpl>(env);
@@ -195,6 +205,7 @@ void Server::Shutdown(absl::Duration grace) {
   // Every call has finished; the workers drain nothing more and stop.
   pool_.reset();
   review_wide_pool_.reset();
+  memory_releaser_.reset();
 }
 
 Server::~Server() { Shutdown(); }

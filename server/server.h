@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "db/store.h"
 #include "server/config.h"
+#include "server/memory.h"
 #include "server/review_watch.h"
 #include "server/services.h"
 #include "server/thread_pool.h"
@@ -73,6 +74,8 @@ class Server {
   std::unique_ptr<db::Store> store_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<ThreadPool> review_wide_pool_;  // See Workers::kReviewWide.
+  // Told by review_wide_pool_'s calls; outlives the pools.
+  std::unique_ptr<IdleMemoryReleaser> memory_releaser_;
   // Declared before the gRPC server so that they outlive its streams.
   std::unique_ptr<ReviewWatchHub> watch_hub_;
   std::unique_ptr<db::ReviewEventListener> event_listener_;
