@@ -96,6 +96,8 @@ echo "== rqs-server pid $server_pid on $address, --pool-size $pool_size"
 # Reads key=value lines of FILE; prints VALUE of KEY.
 value() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
 peak_rss_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status"; }
+# Prints the median of its arguments (of an even number, the lower middle).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # pgbench's own review: one rater per client and a block of studies per
 # client, created in SQL (ids contiguous on this otherwise idle database).
@@ -181,18 +183,16 @@ run_round() {
 }
 for (( k = 0; k < rounds; k++ )); do run_round "$k"; done
 
-# Open-loop rounds: both sides offered the same Poisson arrivals, percent $1
-# of pgbench's median closed-loop tps, latency counted from each scheduled
-# arrival (load_gen --rate, pgbench --rate). Writes $work/write.open$1.txt
-# and pgbench's files of tag open$1; $2 is the round's block of studies.
-# Prints the median of its arguments (of an even number, the lower middle).
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 pgbench_tps_median=$(median $(for (( k = 0; k < rounds; k++ )); do
   cut -d' ' -f1 "$work/pgbench_figures.$k.txt"; done))
+# Runs the open-loop round of percent $1: both sides offered the same
+# Poisson arrivals, that percentage of pgbench's median closed-loop tps,
+# latency counted from each scheduled arrival (load_gen --rate, pgbench
+# --rate). Writes $work/write.open$1.txt and pgbench's files of tag open$1;
+# $2 is the round's block of studies.
 run_open_round() {
   local percent=$1 block=$2 rate
   rate=$(awk -v t="$pgbench_tps_median" -v p="$percent" 'BEGIN { printf "%.1f", t * p / 100 }')
-  echo "$rate" > "$work/rate.open$percent.txt"
   echo "== open loop at $percent % of pgbench's median ($rate/s offered): load_gen --rate $rate"
   "$load_gen" --server "$address" --admin-token-file "$work/admin.token" --mode write \
     --concurrency "$concurrency" --duration "$duration" --warmup "$warmup" --rate "$rate" \
@@ -260,7 +260,7 @@ for percent in "${open_percents[@]}"; do
   printf '  %-6s %-36s %-36s %s\n' "open" \
     "$(value "$write" throughput_per_s), $(value "$write" latency_ms_p50) / $(value "$write" latency_ms_p95) / $(value "$write" latency_ms_p99)" \
     "$(printf '%.1f' "$pgbench_tps"), $pg50 / $pg95 / $pg99" \
-    "$(cat "$work/rate.open$percent.txt")/s offered ($percent % of pgbench's median)"
+    "$(value "$write" offered_per_s)/s offered ($percent % of pgbench's median)"
 done
 echo "  server peak RSS after writes:       $rss_write_mb MB"
 if [[ -s $work/read.txt ]]; then
